@@ -24,3 +24,9 @@ pub trait Processor {
         0
     }
 }
+
+pub mod analysis;
+pub mod filter;
+pub mod guard;
+pub mod oversample;
+pub mod shape;

@@ -1,0 +1,1 @@
+//! Measurement on realfft: THD and harmonics, aliasing, frequency response, latency, test signals.
