@@ -28,5 +28,7 @@ pub trait Processor {
 pub mod analysis;
 pub mod filter;
 pub mod guard;
+pub mod level;
 pub mod oversample;
+pub mod ramp;
 pub mod shape;

@@ -1,1 +1,116 @@
-//! placeholder
+//! Gainstage Preamp: brings a source to line level and gives it a colour.
+//!
+//! This file holds the plugin struct, the nice-plug `Plugin`, `ClapPlugin` and `Vst3Plugin` impls
+//! and the exports. Parameters live in [`params`]; the signal path in [`engine`].
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+
+pub mod engine;
+pub mod params;
+
+use engine::PreampEngine;
+use params::PreampParams;
+
+/// The Gainstage Preamp plugin instance.
+pub struct Preamp {
+    params: Arc<PreampParams>,
+    engine: PreampEngine,
+}
+
+impl Default for Preamp {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(PreampParams::default()),
+            engine: PreampEngine::default(),
+        }
+    }
+}
+
+impl Plugin for Preamp {
+    const NAME: &'static str = "Gainstage Preamp";
+    const VENDOR: &'static str = "Gainstage";
+    const URL: &'static str = env!("CARGO_PKG_REPOSITORY");
+    const EMAIL: &'static str = "info@gainstage.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = audio_io_layout
+            .main_output_channels
+            .map_or(0, NonZeroU32::get) as usize;
+        self.engine.prepare(
+            buffer_config.sample_rate,
+            buffer_config.max_buffer_size as usize,
+            channels,
+        );
+        context.set_latency_samples(self.engine.latency());
+        true
+    }
+
+    fn reset(&mut self) {
+        self.engine.reset(&self.params);
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        self.engine.process(buffer.as_slice(), &self.params);
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Preamp {
+    const CLAP_ID: &'static str = "audio.gainstage.preamp";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Channel preamp: tube, solid-state, transparent and colour models");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Distortion,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for Preamp {
+    const VST3_CLASS_ID: [u8; 16] = *b"GainstagePreamp1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Distortion];
+}
+
+nice_export_clap!(Preamp);
+nice_export_vst3!(Preamp);
