@@ -1,6 +1,7 @@
 //! Finds Gainstage's plugin bundles, building them once per test process if needed.
 //!
-//! [`built_bundles`] runs `cargo xtask bundle gainstage_preamp gainstage_poweramp --release` from
+//! [`built_bundles`] runs `cargo xtask bundle -p gainstage_preamp -p gainstage_poweramp --release`
+//! (nice-plug-xtask takes several packages only as `-p` flags) from
 //! the workspace root the first time it is called, with `CARGO_TARGET_DIR` set to
 //! `<workspace>/target/host-tests` so that the nested cargo never waits for the lock held by the
 //! outer `cargo test`. Setting the environment variable [`BUNDLE_DIR_VARIABLE`] skips the build and
@@ -88,7 +89,7 @@ pub fn host_tests_target_dir() -> PathBuf {
 /// The shell command that builds the bundles by hand, for error messages.
 pub fn manual_build_command() -> String {
     format!(
-        "cd {} && CARGO_TARGET_DIR=target/host-tests cargo xtask bundle {} {} --release \
+        "cd {} && CARGO_TARGET_DIR=target/host-tests cargo xtask bundle -p {} -p {} --release \
          (then optionally export {}={}/bundled to skip the build)",
         workspace_root().display(),
         Plugin::Preamp.package(),
@@ -136,7 +137,9 @@ fn build_bundles() -> Result<Bundles, String> {
         .args([
             "xtask",
             "bundle",
+            "-p",
             Plugin::Preamp.package(),
+            "-p",
             Plugin::PowerAmp.package(),
             "--release",
         ])
