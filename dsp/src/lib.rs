@@ -30,5 +30,7 @@ pub mod filter;
 pub mod guard;
 pub mod level;
 pub mod oversample;
+pub mod power_amp;
 pub mod ramp;
 pub mod shape;
+pub mod speaker;
