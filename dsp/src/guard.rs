@@ -8,11 +8,11 @@ pub const MAX_INPUT_MAGNITUDE: f32 = 1000.0;
 /// Magnitude below which a value is flushed to zero to avoid denormal arithmetic (about −300 dB).
 pub const DENORMAL_FLOOR: f32 = 1.0e-15;
 
-/// Returns a finite, bounded version of `sample`: NaN becomes 0, ±∞ and huge values are clamped to
-/// ±[`MAX_INPUT_MAGNITUDE`].
+/// Returns a finite, bounded version of `sample`: NaN and values below [`DENORMAL_FLOOR`] (denormals
+/// among them) become 0, ±∞ and huge values are clamped to ±[`MAX_INPUT_MAGNITUDE`].
 #[inline]
 pub fn sanitize(sample: f32) -> f32 {
-    if sample.is_nan() {
+    if sample.is_nan() || sample.abs() < DENORMAL_FLOOR {
         0.0
     } else {
         sample.clamp(-MAX_INPUT_MAGNITUDE, MAX_INPUT_MAGNITUDE)
@@ -22,7 +22,11 @@ pub fn sanitize(sample: f32) -> f32 {
 /// Flushes tiny filter states to exactly zero so decaying tails never become denormal.
 #[inline]
 pub fn flush_denormal(state: f32) -> f32 {
-    if state.abs() < DENORMAL_FLOOR { 0.0 } else { state }
+    if state.abs() < DENORMAL_FLOOR {
+        0.0
+    } else {
+        state
+    }
 }
 
 /// True when `state` is finite; stateful processors use this to reset themselves after a blow-up.
@@ -42,6 +46,7 @@ mod tests {
         assert_eq!(sanitize(f32::NEG_INFINITY), -MAX_INPUT_MAGNITUDE);
         assert_eq!(sanitize(1.0e30), MAX_INPUT_MAGNITUDE);
         assert_eq!(sanitize(0.25), 0.25);
+        assert_eq!(sanitize(f32::MIN_POSITIVE / 4.0), 0.0);
     }
 
     #[test]
