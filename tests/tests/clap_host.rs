@@ -1,6 +1,7 @@
 //! Host-level tests of both Gainstage plugins, loaded from their release CLAP bundles by the
 //! project's own test host: descriptors, activation and processing at every supported rate,
-//! layout and block size, the parameter interface, and state save/load.
+//! layout and block size, the parameter interface, bypass, sample-accurate parameter events, and
+//! state save/load.
 //!
 //! Every check runs once per plugin, as a separate test so the two plugins run in parallel.
 
@@ -430,6 +431,160 @@ fn preamp_params_are_well_formed_and_settable() -> anyhow::Result<()> {
 #[test]
 fn power_amp_params_are_well_formed_and_settable() -> anyhow::Result<()> {
     check_params(Plugin::PowerAmp)
+}
+
+// ----- bypass and sample-accurate automation -----
+
+/// Largest |output − delayed input| allowed once a bypassed plugin has settled: bypass must pass
+/// the input through untouched (a finished cross-fade leaves exactly the dry signal).
+const BYPASS_TOLERANCE: f32 = 1e-6;
+/// Smallest |output − delayed input| expected when the same settings are *not* bypassed, so the
+/// bypass check above is not passed by a plugin that happens to be transparent.
+const AUDIBLE_DIFFERENCE: f32 = 1e-3;
+
+/// Largest |output[i] − input[i − latency]| over the settled part of a run.
+fn largest_difference_from_delayed_input(
+    input: &[f32],
+    output: &[f32],
+    latency: usize,
+    skip: usize,
+) -> f32 {
+    (skip.max(latency)..output.len())
+        .map(|index| (output[index] - input[index - latency]).abs())
+        .fold(0.0, f32::max)
+}
+
+fn check_bypass(plugin: Plugin) -> anyhow::Result<()> {
+    let sample_rate = 48_000.0;
+    let block_size = 256;
+    let tone = signal::sine(
+        TONE_HZ,
+        TONE_DBFS,
+        sample_rate,
+        (0.25 * sample_rate) as usize,
+    );
+    let stereo = [tone.clone(), tone.clone()];
+    let skip = (SETTLING_SECONDS * sample_rate) as usize;
+    let mut differences = Vec::new();
+    for bypassed in [true, false] {
+        let mut instance = PluginUnderTest::load(plugin)?;
+        // Move the first editable parameter so that processing is clearly audible.
+        let moved = editable_params(&instance)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("{plugin:?} has no editable parameter besides bypass"));
+        let moved_value = value_away_from_default(&mut instance, &moved)?;
+        instance.set_param(&moved.name, moved_value)?;
+        let bypass = instance
+            .bypass_param()
+            .unwrap_or_else(|| panic!("{plugin:?} has no bypass parameter"))
+            .clone();
+        instance.set_param(&bypass.name, if bypassed { 1.0 } else { 0.0 })?;
+        instance.activate(sample_rate, 1, block_size, Layout::Stereo)?;
+        let output = instance.process(&stereo, block_size)?;
+        let latency = instance.latency() as usize;
+        let difference = output
+            .iter()
+            .map(|channel| largest_difference_from_delayed_input(&tone, channel, latency, skip))
+            .fold(0.0, f32::max);
+        println!(
+            "{plugin:?} with {:?} at {moved_value} and bypass {}: largest |output − input| \
+             {difference:.3e} (latency {latency})",
+            moved.name,
+            if bypassed { "on" } else { "off" }
+        );
+        differences.push(difference);
+    }
+    assert!(
+        differences[0] <= BYPASS_TOLERANCE,
+        "{plugin:?}: bypassed output should equal the (latency-delayed) input within \
+         {BYPASS_TOLERANCE:e}; largest difference {:.3e}",
+        differences[0]
+    );
+    assert!(
+        differences[1] >= AUDIBLE_DIFFERENCE,
+        "{plugin:?}: with bypass off the moved parameter should change the output by at least \
+         {AUDIBLE_DIFFERENCE:e}; largest difference {:.3e}",
+        differences[1]
+    );
+    Ok(())
+}
+
+#[test]
+fn preamp_bypass_passes_the_input_through() -> anyhow::Result<()> {
+    check_bypass(Plugin::Preamp)
+}
+
+#[test]
+fn power_amp_bypass_passes_the_input_through() -> anyhow::Result<()> {
+    check_bypass(Plugin::PowerAmp)
+}
+
+/// Frames after the event (beyond the reported latency) within which its effect must show.
+const EVENT_EFFECT_WINDOW: usize = 16;
+
+/// Runs two fresh instances on the same input, one with a param-value event at a frame inside
+/// the second block: outputs must be bit-identical before the event's frame (nothing happens
+/// early) and differ soon after it (it was applied where it was sent, not at a block boundary).
+fn check_event_timing(plugin: Plugin) -> anyhow::Result<()> {
+    let sample_rate = 48_000.0;
+    let block_size = 256;
+    let event_frame = block_size + 44;
+    let tone = signal::sine(TONE_HZ, TONE_DBFS, sample_rate, 4 * block_size);
+    let stereo = [tone.clone(), tone];
+    let mut outputs = Vec::new();
+    let mut latency = 0;
+    for with_event in [false, true] {
+        let mut instance = PluginUnderTest::load(plugin)?;
+        let param = editable_params(&instance)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("{plugin:?} has no editable parameter besides bypass"));
+        let target = value_away_from_default(&mut instance, &param)?;
+        instance.activate(sample_rate, 1, block_size, Layout::Stereo)?;
+        latency = instance.latency() as usize;
+        let changes = [ParamChange {
+            frame: event_frame,
+            param_id: param.id,
+            value: target,
+        }];
+        let changes: &[ParamChange] = if with_event { &changes } else { &[] };
+        outputs.push(instance.process_with_changes(&stereo, block_size, changes)?);
+    }
+    for (channel, (plain, evented)) in outputs[0].iter().zip(&outputs[1]).enumerate() {
+        let first_difference = plain
+            .iter()
+            .zip(evented)
+            .position(|(a, b)| a.to_bits() != b.to_bits());
+        println!(
+            "{plugin:?} channel {channel}: event at frame {event_frame}, first output \
+             difference at {first_difference:?}, latency {latency}"
+        );
+        let first_difference = first_difference.unwrap_or_else(|| {
+            panic!("{plugin:?} channel {channel}: the event at frame {event_frame} changed nothing")
+        });
+        assert!(
+            first_difference >= event_frame,
+            "{plugin:?} channel {channel}: output changed at frame {first_difference}, before the \
+             event at frame {event_frame} (applied at the block start instead of its offset?)"
+        );
+        assert!(
+            first_difference < event_frame + latency + EVENT_EFFECT_WINDOW,
+            "{plugin:?} channel {channel}: event at frame {event_frame} first showed at frame \
+             {first_difference}, later than latency {latency} + {EVENT_EFFECT_WINDOW} frames"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn preamp_param_event_takes_effect_at_its_frame() -> anyhow::Result<()> {
+    check_event_timing(Plugin::Preamp)
+}
+
+#[test]
+fn power_amp_param_event_takes_effect_at_its_frame() -> anyhow::Result<()> {
+    check_event_timing(Plugin::PowerAmp)
 }
 
 // ----- state -----
