@@ -115,6 +115,10 @@ impl LoadedBundle {
     }
 
     /// Loads the CLAP bundle of `plugin` from [`built_bundles`].
+    ///
+    /// # Panics
+    ///
+    /// Panics (with the manual build command) if the bundles cannot be built or found.
     pub fn load_plugin(plugin: Plugin) -> anyhow::Result<Self> {
         Self::load(&built_bundles().clap_path(plugin))
     }
@@ -196,6 +200,10 @@ pub struct PluginUnderTest {
 
 impl PluginUnderTest {
     /// Loads `plugin`'s CLAP bundle from [`built_bundles`] and instantiates it by its ID.
+    ///
+    /// # Panics
+    ///
+    /// Panics (with the manual build command) if the bundles cannot be built or found.
     pub fn load(plugin: Plugin) -> anyhow::Result<Self> {
         LoadedBundle::load_plugin(plugin)?.instantiate(plugin.clap_id())
     }
