@@ -18,10 +18,13 @@ const BLOCK: usize = 4096;
 /// Sample rate the filters are designed at, Hz.
 const SAMPLE_RATE: f32 = 48_000.0;
 
+/// Processes one block in place.
+type BlockRunner = Box<dyn FnMut(&mut [f32])>;
+
 /// One filter under test: a name and a way to process one block in place.
 struct Case {
     name: &'static str,
-    run: Box<dyn FnMut(&mut [f32])>,
+    run: BlockRunner,
 }
 
 fn processor_case(name: &'static str, mut filter: impl Processor + 'static) -> Case {
