@@ -1,0 +1,378 @@
+//! First-order antiderivative anti-aliasing (ADAA) over a tabulated static curve.
+//!
+//! A memoryless nonlinearity `f` applied sample by sample creates harmonics above Nyquist that fold
+//! back as aliasing. First-order ADAA replaces the point evaluation by the average of `f` over the
+//! straight line between the previous and the current input (Parker, Zavalishin & Le Bivic,
+//! "Reducing the aliasing of nonlinear waveshaping using continuous-time convolution", DAFx-16;
+//! Bilbao, Esqueda, Parker & Välimäki, "Antiderivative antialiasing for memoryless nonlinearities",
+//! IEEE Signal Processing Letters 24(7), 2017):
+//!
+//! ```text
+//! y[n] = (F(x[n]) − F(x[n−1])) / (x[n] − x[n−1]),      F' = f
+//! y[n] = f((x[n] + x[n−1]) / 2)                          when |x[n] − x[n−1]| < ε
+//! ```
+//!
+//! The averaging acts as a first-order hold: it adds half a sample of delay (at the rate the curve
+//! runs at, i.e. the oversampled rate) and a gentle high-frequency droop of cos(π·f/fs) on the
+//! linear part (−0.47 dB at 20 kHz when running at 192 kHz). The half sample is not reported as
+//! latency (latency is counted in whole samples).
+//!
+//! [`TabulatedCurve`] holds any smooth static curve sampled on a uniform grid at construction, as
+//! a cubic Hermite interpolant (values and slopes at the nodes) together with its exact piecewise
+//! quartic antiderivative, so that `F` is the exact integral of the `f` actually used. Beyond the
+//! table the curve continues as a straight line with the end slope, and `F` as its closed-form
+//! parabola. Everything on the audio path is a table lookup and a short polynomial in `f64`: the
+//! difference `F(x[n]) − F(x[n−1])` is taken in double precision, so the quotient stays accurate in
+//! f32 terms even for nearly equal inputs.
+
+/// Number of grid segments used by the stages of this module unless they say otherwise.
+pub const DEFAULT_SEGMENT_COUNT: usize = 2048;
+
+/// Relative width, in grid steps, under which two consecutive inputs count as equal for ADAA.
+///
+/// With the antiderivative in `f64` the quotient's rounding error is about 1e−16·|F| / |Δx|; at
+/// |Δx| = 1e−5 step it stays below 1e−9 of the output, and the midpoint fallback's own error,
+/// |f''|·Δx²/24, is far smaller still.
+const ILL_CONDITIONED_STEPS: f64 = 1.0e-5;
+
+/// A static curve `f`, sampled on a uniform grid, with its antiderivative `F`.
+///
+/// Inside `[input_min, input_max]` the curve is the cubic Hermite interpolant of the node values
+/// and slopes; `F` is its exact integral (a quartic per segment), zero at input 0 when 0 lies in
+/// the range (at `input_min` otherwise). Outside, `f` continues linearly with the end slope and `F`
+/// with the matching parabola. Build it at construction or in `prepare`, never on the audio thread.
+#[derive(Clone, Debug)]
+pub struct TabulatedCurve {
+    input_min: f64,
+    input_max: f64,
+    step: f64,
+    inverse_step: f64,
+    segment_count_as_float: f64,
+    /// Per segment `i`, with `t ∈ [0, 1)` the position inside it:
+    /// `F(input_min + (i + t)·step) = c[0] + c[1]·t + c[2]·t² + c[3]·t³ + c[4]·t⁴`.
+    segments: Vec<[f64; 5]>,
+    low_edge: CurveEdge,
+    high_edge: CurveEdge,
+    ill_conditioned_width: f64,
+}
+
+/// Value, slope and antiderivative at one end of the table, for the linear extrapolation.
+#[derive(Clone, Copy, Debug)]
+struct CurveEdge {
+    input: f64,
+    value: f64,
+    slope: f64,
+    antiderivative: f64,
+}
+
+impl CurveEdge {
+    #[inline]
+    fn value(&self, input: f64) -> f64 {
+        self.value + self.slope * (input - self.input)
+    }
+
+    #[inline]
+    fn antiderivative(&self, input: f64) -> f64 {
+        let distance = input - self.input;
+        self.antiderivative + distance * (self.value + 0.5 * self.slope * distance)
+    }
+}
+
+impl TabulatedCurve {
+    /// Tabulates `curve` on `segment_count` equal segments of `[input_min, input_max]`, taking the
+    /// node slopes from a fourth-order central difference of `curve` (which must be smooth and
+    /// defined slightly beyond the range).
+    ///
+    /// # Panics
+    /// If the range is empty or not finite, or `segment_count` is zero.
+    pub fn from_function(
+        curve: impl Fn(f64) -> f64,
+        input_min: f64,
+        input_max: f64,
+        segment_count: usize,
+    ) -> Self {
+        let step = (input_max - input_min) / segment_count.max(1) as f64;
+        let difference_step = step / 16.0;
+        let slope = |input: f64| {
+            (curve(input - 2.0 * difference_step) - 8.0 * curve(input - difference_step)
+                + 8.0 * curve(input + difference_step)
+                - curve(input + 2.0 * difference_step))
+                / (12.0 * difference_step)
+        };
+        Self::from_function_and_slope(&curve, slope, input_min, input_max, segment_count)
+    }
+
+    /// Tabulates `curve` with its exact derivative `slope` on `segment_count` equal segments of
+    /// `[input_min, input_max]`.
+    ///
+    /// # Panics
+    /// If the range is empty or not finite, `segment_count` is zero, or the curve returns a
+    /// non-finite value on the grid.
+    pub fn from_function_and_slope(
+        curve: impl Fn(f64) -> f64,
+        slope: impl Fn(f64) -> f64,
+        input_min: f64,
+        input_max: f64,
+        segment_count: usize,
+    ) -> Self {
+        assert!(
+            input_min.is_finite() && input_max.is_finite() && input_max > input_min,
+            "TabulatedCurve needs a finite, non-empty input range, got [{input_min}, {input_max}]"
+        );
+        assert!(
+            segment_count > 0,
+            "TabulatedCurve needs at least one segment"
+        );
+        let step = (input_max - input_min) / segment_count as f64;
+        let node = |index: usize| input_min + step * index as f64;
+        let values: Vec<f64> = (0..=segment_count)
+            .map(|index| curve(node(index)))
+            .collect();
+        let slopes: Vec<f64> = (0..=segment_count)
+            .map(|index| slope(node(index)))
+            .collect();
+        assert!(
+            values
+                .iter()
+                .chain(slopes.iter())
+                .all(|value| value.is_finite()),
+            "TabulatedCurve: the curve or its slope is not finite on [{input_min}, {input_max}]"
+        );
+
+        // Cubic Hermite segment in monomial form p(t) = a0 + a1 t + a2 t² + a3 t³, t ∈ [0, 1];
+        // its integral over x is step · (a0 t + a1 t²/2 + a2 t³/3 + a3 t⁴/4).
+        let mut segments = Vec::with_capacity(segment_count);
+        let mut running_integral = 0.0;
+        for index in 0..segment_count {
+            let (value_start, value_end) = (values[index], values[index + 1]);
+            let (slope_start, slope_end) = (step * slopes[index], step * slopes[index + 1]);
+            let a0 = value_start;
+            let a1 = slope_start;
+            let a2 = 3.0 * (value_end - value_start) - 2.0 * slope_start - slope_end;
+            let a3 = 2.0 * (value_start - value_end) + slope_start + slope_end;
+            let coefficients = [
+                running_integral,
+                step * a0,
+                step * a1 / 2.0,
+                step * a2 / 3.0,
+                step * a3 / 4.0,
+            ];
+            running_integral += coefficients[1..].iter().sum::<f64>();
+            segments.push(coefficients);
+        }
+
+        let mut table = Self {
+            input_min,
+            input_max,
+            step,
+            inverse_step: 1.0 / step,
+            segment_count_as_float: segment_count as f64,
+            segments,
+            low_edge: CurveEdge {
+                input: input_min,
+                value: values[0],
+                slope: slopes[0],
+                antiderivative: 0.0,
+            },
+            high_edge: CurveEdge {
+                input: input_max,
+                value: values[segment_count],
+                slope: slopes[segment_count],
+                antiderivative: running_integral,
+            },
+            ill_conditioned_width: ILL_CONDITIONED_STEPS * step,
+        };
+        // Anchor F at input 0 (or the range start) to keep its magnitude, and so its rounding, small.
+        let anchor = table.antiderivative(0.0_f64.clamp(input_min, input_max));
+        for coefficients in &mut table.segments {
+            coefficients[0] -= anchor;
+        }
+        table.low_edge.antiderivative -= anchor;
+        table.high_edge.antiderivative -= anchor;
+        table
+    }
+
+    /// Lower end of the tabulated input range.
+    pub fn input_min(&self) -> f64 {
+        self.input_min
+    }
+
+    /// Upper end of the tabulated input range.
+    pub fn input_max(&self) -> f64 {
+        self.input_max
+    }
+
+    /// Grid spacing of the table, in input units.
+    pub fn step(&self) -> f64 {
+        self.step
+    }
+
+    /// The interpolated curve `f(input)`.
+    #[inline]
+    pub fn value(&self, input: f64) -> f64 {
+        let position = (input - self.input_min) * self.inverse_step;
+        if position >= 0.0 && position < self.segment_count_as_float {
+            let index = position as usize;
+            let t = position - index as f64;
+            let c = &self.segments[index];
+            (c[1] + t * (2.0 * c[2] + t * (3.0 * c[3] + t * 4.0 * c[4]))) * self.inverse_step
+        } else if position < 0.0 {
+            self.low_edge.value(input)
+        } else {
+            self.high_edge.value(input)
+        }
+    }
+
+    /// The slope `f'(input)` of the interpolated curve (for analysis and settling, not the audio path).
+    pub fn slope(&self, input: f64) -> f64 {
+        let position = (input - self.input_min) * self.inverse_step;
+        if position >= 0.0 && position < self.segment_count_as_float {
+            let index = position as usize;
+            let t = position - index as f64;
+            let c = &self.segments[index];
+            (2.0 * c[2] + t * (6.0 * c[3] + t * 12.0 * c[4]))
+                * self.inverse_step
+                * self.inverse_step
+        } else if position < 0.0 {
+            self.low_edge.slope
+        } else {
+            self.high_edge.slope
+        }
+    }
+
+    /// The antiderivative `F(input)`, exact integral of [`TabulatedCurve::value`].
+    #[inline]
+    pub fn antiderivative(&self, input: f64) -> f64 {
+        let position = (input - self.input_min) * self.inverse_step;
+        if position >= 0.0 && position < self.segment_count_as_float {
+            let index = position as usize;
+            let t = position - index as f64;
+            let c = &self.segments[index];
+            c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * c[4])))
+        } else if position < 0.0 {
+            self.low_edge.antiderivative(input)
+        } else {
+            self.high_edge.antiderivative(input)
+        }
+    }
+}
+
+/// The state of first-order ADAA: the previous input and its antiderivative.
+///
+/// One per channel and curve. It does not own the curve, so several stages (or channels) can share
+/// a table while each keeps its own state.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Adaa {
+    previous_input: f64,
+    previous_antiderivative: f64,
+}
+
+impl Adaa {
+    /// A state that has been at `input` forever: the next output for `input` is exactly `f(input)`.
+    pub fn settled_at(curve: &TabulatedCurve, input: f64) -> Self {
+        Self {
+            previous_input: input,
+            previous_antiderivative: curve.antiderivative(input),
+        }
+    }
+
+    /// Pre-settles the state at `input` (use in `reset`).
+    pub fn settle(&mut self, curve: &TabulatedCurve, input: f64) {
+        *self = Self::settled_at(curve, input);
+    }
+
+    /// The previous input the state remembers.
+    pub fn previous_input(&self) -> f64 {
+        self.previous_input
+    }
+
+    /// One step of first-order ADAA of `curve` at `input` (which must be finite).
+    ///
+    /// Returns the mean of `f` over the segment from the previous input to `input`; for
+    /// (nearly) equal inputs, `f` at their midpoint.
+    #[inline]
+    pub fn process(&mut self, curve: &TabulatedCurve, input: f64) -> f64 {
+        let antiderivative = curve.antiderivative(input);
+        let difference = input - self.previous_input;
+        let output = if difference.abs() > curve.ill_conditioned_width {
+            (antiderivative - self.previous_antiderivative) / difference
+        } else {
+            curve.value(0.5 * (input + self.previous_input))
+        };
+        self.previous_input = input;
+        self.previous_antiderivative = antiderivative;
+        output
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cubic_curve() -> TabulatedCurve {
+        TabulatedCurve::from_function_and_slope(
+            |x| x - x * x * x / 3.0,
+            |x| 1.0 - x * x,
+            -1.0,
+            1.0,
+            8,
+        )
+    }
+
+    #[test]
+    fn a_cubic_is_reproduced_exactly_by_the_hermite_table() {
+        let table = cubic_curve();
+        let mut worst = 0.0_f64;
+        for index in 0..=200 {
+            let x = -1.0 + index as f64 * 0.01;
+            worst = worst.max((table.value(x) - (x - x * x * x / 3.0)).abs());
+            let exact_integral = x * x / 2.0 - x.powi(4) / 12.0;
+            worst = worst.max((table.antiderivative(x) - exact_integral).abs());
+        }
+        assert!(
+            worst < 1e-12,
+            "cubic through an 8-segment Hermite table: worst error {worst:e}"
+        );
+    }
+
+    #[test]
+    fn extrapolation_is_linear_with_a_matching_antiderivative() {
+        let table = cubic_curve();
+        // Beyond x = 1: f = 2/3 + 0·(x − 1); F = F(1) + 2/3·(x − 1).
+        let at_one = table.antiderivative(1.0);
+        let at_three = table.antiderivative(3.0);
+        assert!(
+            (at_three - at_one - 4.0 / 3.0).abs() < 1e-12,
+            "F(3) − F(1) = {}",
+            at_three - at_one
+        );
+        assert!((table.value(3.0) - 2.0 / 3.0).abs() < 1e-12);
+        // Below x = −1 the same by symmetry: F is even.
+        assert!((table.antiderivative(-3.0) - at_three).abs() < 1e-12);
+    }
+
+    #[test]
+    fn adaa_of_a_constant_input_returns_the_curve_value() {
+        let table = cubic_curve();
+        let mut state = Adaa::settled_at(&table, 0.3);
+        for _ in 0..4 {
+            let output = state.process(&table, 0.3);
+            assert!(
+                (output - (0.3 - 0.009)).abs() < 1e-12,
+                "ADAA of constant 0.3: {output}"
+            );
+        }
+    }
+
+    #[test]
+    fn adaa_is_the_mean_of_the_curve_between_inputs() {
+        let table = cubic_curve();
+        let mut state = Adaa::settled_at(&table, -0.5);
+        let output = state.process(&table, 0.5);
+        // Mean of x − x³/3 over [−0.5, 0.5] is 0 (odd curve).
+        assert!(
+            output.abs() < 1e-12,
+            "mean over a symmetric interval: {output}"
+        );
+    }
+}
