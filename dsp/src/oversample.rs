@@ -1,7 +1,35 @@
 //! Oversampling by cascaded half-band stages, minimum-phase (IIR) or linear-phase (FIR).
 //!
-//! Provisional bodies: the published API with an X1 pass-through and a crude hold/average for the
-//! higher factors, so dependants can compile. The half-band cascades replace it.
+//! A factor of `2^S` is `S` cascaded 2× stages. Every stage keeps the audio band: the pass band ends at
+//! 20 kHz for a 44.1 kHz base rate ([`PASSBAND_EDGE`] of the base rate) and the stop band starts at the
+//! mirror image of that edge about the stage's low-rate Nyquist frequency, so nothing above the stop
+//! edge can alias below 20 kHz. The first stage (closest to the base rate) has the narrow transition
+//! band and does most of the work; the later stages have wide transition bands and few coefficients.
+//!
+//! - [`FilterFlavour::MinimumPhase`]: polyphase IIR half-bands ([`iir_halfband`]), elliptic designs,
+//!   ≥ 104 dB stop band, reported latency 0 (the filters still have a small low-frequency group delay,
+//!   see [`Oversampler::group_delay`]).
+//! - [`FilterFlavour::LinearPhase`]: polyphase Kaiser FIR half-bands ([`fir_halfband`]), ≥ 100 dB
+//!   stop band, an exact integer latency in base-rate samples.
+//!
+//! Nothing allocates after [`Oversampler::prepare`].
+
+pub mod fir_halfband;
+pub mod iir_halfband;
+
+use crate::guard::{flush_denormal, sanitize};
+use fir_halfband::{FirHalfBand, FirHalfBandDesign};
+use iir_halfband::IirHalfBand;
+use realfft::num_complex::Complex64;
+
+/// Pass-band edge as a fraction of the base sample rate: 20 kHz at 44.1 kHz (21.8 kHz at 48 kHz).
+pub const PASSBAND_EDGE: f64 = 20_000.0 / 44_100.0;
+
+/// Stop-band attenuation every linear-phase stage is designed for, dB.
+pub const LINEAR_PHASE_ATTENUATION_DB: f64 = 100.0;
+
+/// Block size [`Oversampler::new`] prepares for until [`Oversampler::prepare`] is called, base-rate samples.
+pub const DEFAULT_MAX_BLOCK: usize = 64;
 
 /// How many high-rate samples stand for one base-rate sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,49 +70,205 @@ impl OversamplingFactor {
 /// Which kind of half-band filters the cascade uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FilterFlavour {
-    /// Polyphase IIR half-bands: no latency, phase shift near the top of the band.
+    /// Polyphase IIR half-bands: no reported latency, phase shift near the top of the band.
     MinimumPhase,
     /// Symmetric FIR half-bands: exact phase, an exact integer latency.
     LinearPhase,
 }
 
-/// One channel's up/down sampler.
+/// Transition width of cascade stage `stage_number` (1 = next to the base rate), as a fraction of that
+/// stage's high rate: from [`PASSBAND_EDGE`] to `2^(s−1) − PASSBAND_EDGE` (base-rate units), over `2^s`.
+pub fn stage_transition_width(stage_number: usize) -> f64 {
+    let high_rate_ratio = (1usize << stage_number) as f64;
+    (high_rate_ratio / 2.0 - 2.0 * PASSBAND_EDGE) / high_rate_ratio
+}
+
+/// One 2× stage of a cascade. The IIR variants differ only in their coefficient counts
+/// (direct + delayed branch): 8 for the first stage, 4, 3 and 2 for the later, wider ones.
+#[derive(Debug, Clone)]
+enum HalfBandStage {
+    IirEight(IirHalfBand<4, 4>),
+    IirFour(IirHalfBand<2, 2>),
+    IirThree(IirHalfBand<2, 1>),
+    IirTwo(IirHalfBand<1, 1>),
+    Fir(FirHalfBand),
+}
+
+impl HalfBandStage {
+    fn minimum_phase(stage_number: usize) -> Self {
+        let transition = stage_transition_width(stage_number);
+        match stage_number {
+            1 => Self::IirEight(IirHalfBand::new(transition)),
+            2 => Self::IirFour(IirHalfBand::new(transition)),
+            3 => Self::IirThree(IirHalfBand::new(transition)),
+            _ => Self::IirTwo(IirHalfBand::new(transition)),
+        }
+    }
+
+    fn upsample(&mut self, input: &[f32], output: &mut [f32]) {
+        match self {
+            Self::IirEight(stage) => stage.upsample(input, output),
+            Self::IirFour(stage) => stage.upsample(input, output),
+            Self::IirThree(stage) => stage.upsample(input, output),
+            Self::IirTwo(stage) => stage.upsample(input, output),
+            Self::Fir(stage) => stage.upsample(input, output),
+        }
+    }
+
+    fn downsample(&mut self, input: &[f32], output: &mut [f32]) {
+        match self {
+            Self::IirEight(stage) => stage.downsample(input, output),
+            Self::IirFour(stage) => stage.downsample(input, output),
+            Self::IirThree(stage) => stage.downsample(input, output),
+            Self::IirTwo(stage) => stage.downsample(input, output),
+            Self::Fir(stage) => stage.downsample(input, output),
+        }
+    }
+
+    fn reset(&mut self) {
+        match self {
+            Self::IirEight(stage) => stage.reset(),
+            Self::IirFour(stage) => stage.reset(),
+            Self::IirThree(stage) => stage.reset(),
+            Self::IirTwo(stage) => stage.reset(),
+            Self::Fir(stage) => stage.reset(),
+        }
+    }
+
+    fn round_trip_response(&self, normalized_frequency: f64) -> Complex64 {
+        match self {
+            Self::IirEight(stage) => stage.round_trip_response(normalized_frequency),
+            Self::IirFour(stage) => stage.round_trip_response(normalized_frequency),
+            Self::IirThree(stage) => stage.round_trip_response(normalized_frequency),
+            Self::IirTwo(stage) => stage.round_trip_response(normalized_frequency),
+            Self::Fir(stage) => stage.round_trip_response(normalized_frequency),
+        }
+    }
+}
+
+/// Builds the linear-phase cascade for `stage_count` stages and its latency in base-rate samples.
+///
+/// Stage `s` delays the round trip by `2·(2K_s − 1) − a_s` samples at `2^s` times the base rate, where
+/// `a_s ∈ {0, 1}` says whether its decimator keeps the odd phase. The `a_s` are chosen (exhaustively,
+/// at most 16 choices) so that the sum is a whole number of base-rate samples, the smallest possible.
+fn linear_phase_cascade(stage_count: usize) -> (Vec<HalfBandStage>, u32) {
+    let designs: Vec<FirHalfBandDesign> = (1..=stage_count)
+        .map(|stage_number| {
+            FirHalfBandDesign::kaiser(
+                LINEAR_PHASE_ATTENUATION_DB,
+                stage_transition_width(stage_number),
+            )
+        })
+        .collect();
+    // Delays in units of the highest rate's samples.
+    let delay_at_top_rate = |advance_mask: usize| -> usize {
+        designs
+            .iter()
+            .enumerate()
+            .map(|(index, design)| {
+                let advanced = (advance_mask >> index) & 1;
+                (2 * design.group_delay() - advanced) << (stage_count - 1 - index)
+            })
+            .sum()
+    };
+    let top_ratio = 1usize << stage_count;
+    let best_mask = (0..top_ratio)
+        .filter(|&mask| delay_at_top_rate(mask).is_multiple_of(top_ratio))
+        .min_by_key(|&mask| delay_at_top_rate(mask))
+        .expect("one decimator phase choice always gives a whole number of base-rate samples");
+    let latency = delay_at_top_rate(best_mask) / top_ratio;
+    let stages = designs
+        .into_iter()
+        .enumerate()
+        .map(|(index, design)| {
+            HalfBandStage::Fir(FirHalfBand::new(design, (best_mask >> index) & 1 == 1))
+        })
+        .collect();
+    (stages, u32::try_from(latency).expect("latency fits in u32"))
+}
+
+/// One channel's up/down sampler: [`Oversampler::upsample`] a block, process it at the high rate in the
+/// returned buffer, then [`Oversampler::downsample`] it back — or do all three with
+/// [`Oversampler::process_block`].
+///
+/// Hostile input (NaN, ±∞, huge values, denormals) is sanitised on the way in, in both directions, so
+/// the filters' states stay finite.
 #[derive(Debug, Clone)]
 pub struct Oversampler {
     factor: OversamplingFactor,
     flavour: FilterFlavour,
+    stages: Vec<HalfBandStage>,
+    latency: u32,
     max_block: usize,
+    conditioned_input: Vec<f32>,
     high_rate: Vec<f32>,
-    high_rate_len: usize,
+    intermediate: Vec<f32>,
 }
 
 impl Oversampler {
-    /// Builds an oversampler for `factor` with `flavour` filters. Call [`Oversampler::prepare`] before use.
+    /// Designs the cascade for `factor` with `flavour` filters and prepares it for blocks of
+    /// [`DEFAULT_MAX_BLOCK`] samples (call [`Oversampler::prepare`] for larger blocks).
     pub fn new(factor: OversamplingFactor, flavour: FilterFlavour) -> Self {
-        Self {
+        let stage_count = factor.stage_count();
+        let (stages, latency) = match flavour {
+            FilterFlavour::MinimumPhase => (
+                (1..=stage_count)
+                    .map(HalfBandStage::minimum_phase)
+                    .collect(),
+                0,
+            ),
+            FilterFlavour::LinearPhase => linear_phase_cascade(stage_count),
+        };
+        let mut oversampler = Self {
             factor,
             flavour,
+            stages,
+            latency,
             max_block: 0,
+            conditioned_input: Vec::new(),
             high_rate: Vec::new(),
-            high_rate_len: 0,
-        }
+            intermediate: Vec::new(),
+        };
+        oversampler.prepare(DEFAULT_MAX_BLOCK);
+        oversampler
     }
 
-    /// Allocates the high-rate buffer for blocks of up to `max_block` base-rate samples.
+    /// Allocates the buffers for blocks of up to `max_block` base-rate samples (at least 1) and resets.
     pub fn prepare(&mut self, max_block: usize) {
         self.max_block = max_block.max(1);
-        self.high_rate = vec![0.0; self.max_block * self.factor()];
-        self.high_rate_len = 0;
+        let ratio = self.factor();
+        self.conditioned_input = vec![0.0; self.max_block];
+        self.high_rate = vec![0.0; self.max_block * ratio];
+        self.intermediate = vec![0.0; self.max_block * ratio / 2];
+        self.reset();
     }
 
-    /// Clears all filter state without allocating.
+    /// Clears all filter states and buffers without allocating.
     pub fn reset(&mut self) {
-        self.high_rate.iter_mut().for_each(|sample| *sample = 0.0);
+        for stage in self.stages.iter_mut() {
+            stage.reset();
+        }
+        self.high_rate.fill(0.0);
+        self.intermediate.fill(0.0);
     }
 
-    /// Round-trip (up then down) delay in base-rate samples.
+    /// Round-trip (upsample then downsample) delay to report to the host, base-rate samples: 0 for
+    /// minimum phase, the exact whole-sample delay of the cascade for linear phase.
     pub fn latency(&self) -> u32 {
-        0
+        self.latency
+    }
+
+    /// Where the round trip's impulse arrives (base-rate samples), as a person aligning waveforms
+    /// would read it: [`Oversampler::latency`] for linear phase; for minimum phase the analytic
+    /// low-frequency group delay (at 1/48 of the base rate) rounded to whole samples, a delay the
+    /// cascade has but deliberately does not report.
+    pub fn alignment_delay(&self) -> u32 {
+        match self.flavour {
+            FilterFlavour::LinearPhase => self.latency,
+            FilterFlavour::MinimumPhase => {
+                self.group_delay(1000.0, 48_000.0).round().max(0.0) as u32
+            }
+        }
     }
 
     /// The oversampling ratio (1, 2, 4, 8 or 16).
@@ -92,39 +276,162 @@ impl Oversampler {
         self.factor.ratio()
     }
 
+    /// The oversampling factor chosen at construction.
+    pub fn oversampling_factor(&self) -> OversamplingFactor {
+        self.factor
+    }
+
     /// The filter flavour chosen at construction.
     pub fn flavour(&self) -> FilterFlavour {
         self.flavour
     }
 
-    /// Upsamples `input` (at most `max_block` samples) into the internal high-rate buffer and returns it
-    /// (`input.len() * factor` samples).
+    /// The largest block `upsample`/`downsample` accept, base-rate samples.
+    pub fn max_block(&self) -> usize {
+        self.max_block
+    }
+
+    /// Upsamples `input` (at most [`Oversampler::max_block`] samples) into the internal high-rate buffer
+    /// and returns it (`input.len() * factor` samples, pass-band gain 1).
+    ///
+    /// # Panics
+    /// If `input` is longer than the prepared maximum block.
     pub fn upsample(&mut self, input: &[f32]) -> &mut [f32] {
-        let ratio = self.factor();
-        let len = input.len() * ratio;
-        for (chunk, &sample) in self.high_rate[..len].chunks_exact_mut(ratio).zip(input) {
-            chunk.iter_mut().for_each(|slot| *slot = sample);
+        let length = input.len();
+        assert!(
+            length <= self.max_block,
+            "Oversampler::upsample: block of {length} samples exceeds the prepared maximum of {}",
+            self.max_block
+        );
+        for (conditioned, &sample) in self.conditioned_input.iter_mut().zip(input) {
+            *conditioned = flush_denormal(sanitize(sample));
         }
-        self.high_rate_len = len;
-        &mut self.high_rate[..len]
+        let stage_count = self.stages.len();
+        if stage_count == 0 {
+            self.high_rate[..length].copy_from_slice(&self.conditioned_input[..length]);
+        }
+        let mut current = length;
+        for (index, stage) in self.stages.iter_mut().enumerate() {
+            // Stages alternate between the two buffers so that the last one writes `high_rate`.
+            if (stage_count - 1 - index).is_multiple_of(2) {
+                let source = if index == 0 {
+                    &self.conditioned_input
+                } else {
+                    &self.intermediate
+                };
+                stage.upsample(&source[..current], &mut self.high_rate[..2 * current]);
+            } else {
+                let source = if index == 0 {
+                    &self.conditioned_input
+                } else {
+                    &self.high_rate
+                };
+                stage.upsample(&source[..current], &mut self.intermediate[..2 * current]);
+            }
+            current *= 2;
+        }
+        &mut self.high_rate[..length * self.factor.ratio()]
     }
 
-    /// Downsamples the internal high-rate buffer (`output.len() * factor` samples) into `output`.
+    /// Downsamples the internal high-rate buffer (its first `output.len() * factor` samples, as left by
+    /// [`Oversampler::upsample`] and the caller's processing) into `output`.
+    ///
+    /// # Panics
+    /// If `output` is longer than the prepared maximum block.
     pub fn downsample(&mut self, output: &mut [f32]) {
-        let ratio = self.factor();
-        let scale = 1.0 / ratio as f32;
-        for (out, chunk) in output.iter_mut().zip(self.high_rate.chunks_exact(ratio)) {
-            *out = chunk.iter().sum::<f32>() * scale;
+        let length = output.len();
+        assert!(
+            length <= self.max_block,
+            "Oversampler::downsample: block of {length} samples exceeds the prepared maximum of {}",
+            self.max_block
+        );
+        let mut current = length * self.factor.ratio();
+        for sample in self.high_rate[..current].iter_mut() {
+            *sample = flush_denormal(sanitize(*sample));
+        }
+        let stage_count = self.stages.len();
+        if stage_count == 0 {
+            output.copy_from_slice(&self.high_rate[..length]);
+        }
+        for (index, stage) in self.stages.iter_mut().enumerate().rev() {
+            let reads_high_rate = (stage_count - 1 - index).is_multiple_of(2);
+            if index == 0 {
+                let source = if reads_high_rate {
+                    &self.high_rate
+                } else {
+                    &self.intermediate
+                };
+                stage.downsample(&source[..current], output);
+            } else if reads_high_rate {
+                stage.downsample(
+                    &self.high_rate[..current],
+                    &mut self.intermediate[..current / 2],
+                );
+            } else {
+                stage.downsample(
+                    &self.intermediate[..current],
+                    &mut self.high_rate[..current / 2],
+                );
+            }
+            current /= 2;
         }
     }
 
-    /// Upsamples `block`, runs `stage` on the high-rate signal in place, downsamples back into `block`.
-    /// Blocks longer than `max_block` are processed in chunks.
+    /// Upsamples `block`, runs `stage` on the high-rate signal in place, and downsamples back into
+    /// `block`. Blocks longer than the prepared maximum are processed in chunks of that size.
     pub fn process_block(&mut self, block: &mut [f32], mut stage: impl FnMut(&mut [f32])) {
-        let chunk_len = self.max_block.max(1);
-        for chunk in block.chunks_mut(chunk_len) {
+        let chunk_length = self.max_block;
+        for chunk in block.chunks_mut(chunk_length) {
             stage(self.upsample(chunk));
             self.downsample(chunk);
         }
+    }
+
+    /// Analytic round-trip (upsample → downsample, nothing in between) transfer function at
+    /// `frequency_hz` for a base rate of `base_sample_rate` Hz: the product over the stages of
+    /// `H_s(f)²` (times each decimator's phase advance). The aliased terms the decimators fold back
+    /// (below −200 dB in the pass band) are left out. Its `norm()` is the round-trip magnitude.
+    pub fn response(&self, frequency_hz: f64, base_sample_rate: f64) -> Complex64 {
+        self.stages
+            .iter()
+            .enumerate()
+            .map(|(index, stage)| {
+                let stage_rate = base_sample_rate * (2usize << index) as f64;
+                stage.round_trip_response(frequency_hz / stage_rate)
+            })
+            .fold(Complex64::new(1.0, 0.0), |product, response| {
+                product * response
+            })
+    }
+
+    /// Round-trip group delay at `frequency_hz` (base rate `base_sample_rate` Hz), base-rate samples,
+    /// from the analytic phase: `−dφ/dω` by a central difference. For linear phase this equals
+    /// [`Oversampler::latency`] at every pass-band frequency; for minimum phase it is the small delay
+    /// the IIR half-bands add at low frequencies, which is deliberately not reported.
+    pub fn group_delay(&self, frequency_hz: f64, base_sample_rate: f64) -> f64 {
+        let step_hz = base_sample_rate * 1.0e-5;
+        let lower = self.response((frequency_hz - step_hz).max(0.0), base_sample_rate);
+        let upper = self.response(frequency_hz + step_hz, base_sample_rate);
+        let phase_step = (upper / lower).arg();
+        let angle_step = 2.0
+            * std::f64::consts::PI
+            * ((frequency_hz + step_hz) - (frequency_hz - step_hz).max(0.0))
+            / base_sample_rate;
+        -phase_step / angle_step
+    }
+
+    /// The stop-band attenuation the cascade is designed for, dB (positive): the weakest stage's.
+    /// Infinite for [`OversamplingFactor::X1`], which has no filters.
+    pub fn designed_attenuation_db(&self) -> f64 {
+        self.stages
+            .iter()
+            .map(|stage| match stage {
+                HalfBandStage::IirEight(stage) => stage.designed_attenuation_db(),
+                HalfBandStage::IirFour(stage) => stage.designed_attenuation_db(),
+                HalfBandStage::IirThree(stage) => stage.designed_attenuation_db(),
+                HalfBandStage::IirTwo(stage) => stage.designed_attenuation_db(),
+                HalfBandStage::Fir(_) => LINEAR_PHASE_ATTENUATION_DB,
+            })
+            .fold(f64::INFINITY, f64::min)
     }
 }

@@ -1,0 +1,335 @@
+//! Polyphase IIR half-band filters: two parallel allpass branches, designed from elliptic-filter formulas.
+//!
+//! The half-band low-pass is `H(z) = ½·[D(z²) + z⁻¹·E(z²)]`, where the "direct" branch `D` and the
+//! "delayed" branch `E` are each a cascade of first-order-in-z² allpass sections `(a + z⁻²)/(1 + a·z⁻²)`
+//! (Valenzuela & Constantinides, "Digital signal processing schemes for efficient interpolation and
+//! decimation", IEE Proceedings G 130(6), 1983). Because each branch only sees `z²`, it runs at the low
+//! rate: a 2× up- or downsampler costs one multiply per coefficient per low-rate sample.
+//!
+//! The coefficients come from the closed-form elliptic (Cauer) half-band design: the selectivity of the
+//! half-band edges gives the elliptic modulus, its nome `q` is evaluated with the standard series, and
+//! each allpass coefficient follows from one zero of the elliptic rational function written with Jacobi
+//! theta series. This is the method Laurent de Soras documents for his "hiir" library (after Artur
+//! Krukowski's polyphase designer); the series for the nome is the one in A. Antoniou, *Digital
+//! Filters: Analysis, Design and Applications*, ch. 5 (elliptic approximation).
+
+use crate::guard::{flush_denormal, is_sane};
+use realfft::num_complex::Complex64;
+use std::f64::consts::PI;
+
+/// Elliptic modulus `k` and nome `q` of a half-band filter whose transition band is
+/// `transition_bandwidth` wide (fraction of the high sample rate, in `(0, 0.5)`).
+///
+/// The pass-band edge is `¼ − Δ/2` and the stop-band edge `¼ + Δ/2` (fractions of the high rate), so
+/// the selectivity `k = tan(π·f_pass)/tan(π·f_stop) = tan²(π·f_pass)` because the edges are symmetric
+/// about a quarter of the rate. The nome is `q ≈ q₀ + 2q₀⁵ + 15q₀⁹ + 150q₀¹³` with
+/// `q₀ = ½·(1 − k′^½)/(1 + k′^½)` and `k′ = √(1 − k²)` (Antoniou, *Digital Filters*, eq. 5.41 ff.).
+fn modulus_and_nome(transition_bandwidth: f64) -> (f64, f64) {
+    assert!(
+        transition_bandwidth > 0.0 && transition_bandwidth < 0.5,
+        "half-band transition bandwidth must be in (0, 0.5) of the high rate, got {transition_bandwidth}"
+    );
+    let passband_edge_angle = (1.0 - 2.0 * transition_bandwidth) * PI / 4.0;
+    let selectivity = passband_edge_angle.tan().powi(2);
+    let complementary_root = (1.0 - selectivity * selectivity).powf(0.25);
+    let nome_seed = 0.5 * (1.0 - complementary_root) / (1.0 + complementary_root);
+    let seed_fourth = nome_seed.powi(4);
+    let nome = nome_seed * (1.0 + seed_fourth * (2.0 + seed_fourth * (15.0 + 150.0 * seed_fourth)));
+    (selectivity, nome)
+}
+
+/// Minimum stop-band attenuation (dB, positive) of the elliptic half-band with `coefficient_count`
+/// allpass coefficients (filter order `2·count + 1`) and the given transition bandwidth (fraction of the
+/// high rate, in `(0, 0.5)`).
+///
+/// For an elliptic half-band the stop-band power gain is `δ² = L/(1 + L)` with `L = 4·q^(order/2)`.
+pub fn stopband_attenuation_db(coefficient_count: usize, transition_bandwidth: f64) -> f64 {
+    let (_, nome) = modulus_and_nome(transition_bandwidth);
+    let order = 2 * coefficient_count + 1;
+    let leakage = 4.0 * nome.powf(order as f64 / 2.0);
+    -10.0 * (leakage / (1.0 + leakage)).log10()
+}
+
+/// Sums a theta-function series term by term until the terms are negligible.
+fn theta_series(mut term_at: impl FnMut(i32) -> f64, first_index: i32) -> f64 {
+    let mut sum = 0.0;
+    let mut index = first_index;
+    loop {
+        let term = term_at(index);
+        sum += term;
+        index += 1;
+        if term.abs() < 1.0e-100 || index > 64 {
+            return sum;
+        }
+    }
+}
+
+/// The allpass coefficients `a₀ < a₁ < …` (each in `(0, 1)`) of the elliptic half-band with
+/// `coefficient_count` coefficients and the given transition bandwidth (fraction of the high rate).
+///
+/// For zero index `c = 1 … count` of the order-`n` (`n = 2·count + 1`) elliptic function
+/// `w_c = 2·q^¼·Σ_m (−1)^m q^(m(m+1)) sin((2m+1)·c·π/n) / (1 + 2·Σ_{m≥1} (−1)^m q^(m²) cos(2m·c·π/n))`,
+/// then `x = √((1 − k·w_c²)(1 − w_c²/k)) / (1 + w_c²)` and `a = (1 − x)/(1 + x)`
+/// (Valenzuela & Constantinides 1983; theta-series form as in de Soras' hiir documentation).
+pub fn design_coefficients(coefficient_count: usize, transition_bandwidth: f64) -> Vec<f64> {
+    assert!(
+        coefficient_count > 0,
+        "a half-band needs at least one coefficient"
+    );
+    let (selectivity, nome) = modulus_and_nome(transition_bandwidth);
+    let order = (2 * coefficient_count + 1) as f64;
+    (1..=coefficient_count)
+        .map(|zero_index| {
+            let zero_index = zero_index as f64;
+            let numerator = theta_series(
+                |m| {
+                    let sign = if m % 2 == 0 { 1.0 } else { -1.0 };
+                    let m = f64::from(m);
+                    sign * nome.powf(m * (m + 1.0))
+                        * ((2.0 * m + 1.0) * zero_index * PI / order).sin()
+                },
+                0,
+            ) * nome.powf(0.25);
+            let denominator = theta_series(
+                |m| {
+                    let sign = if m % 2 == 0 { 1.0 } else { -1.0 };
+                    let m = f64::from(m);
+                    sign * nome.powf(m * m) * (2.0 * m * zero_index * PI / order).cos()
+                },
+                1,
+            ) + 0.5;
+            let zero = numerator / denominator;
+            let zero_squared = zero * zero;
+            let ratio = ((1.0 - zero_squared * selectivity) * (1.0 - zero_squared / selectivity))
+                .sqrt()
+                / (1.0 + zero_squared);
+            (1.0 - ratio) / (1.0 + ratio)
+        })
+        .collect()
+}
+
+/// A cascade of `SECTIONS` first-order allpass sections `(a + z⁻¹)/(1 + a·z⁻¹)`, run at the low rate
+/// (each is `(a + z⁻²)/(1 + a·z⁻²)` seen from the high rate).
+///
+/// Section `k`'s previous input is section `k − 1`'s previous output, so `SECTIONS + 1` states suffice.
+#[derive(Debug, Clone, Copy)]
+struct AllpassBranch<const SECTIONS: usize> {
+    coefficients: [f32; SECTIONS],
+    previous_input: f32,
+    previous_outputs: [f32; SECTIONS],
+}
+
+impl<const SECTIONS: usize> AllpassBranch<SECTIONS> {
+    fn new(coefficients: [f32; SECTIONS]) -> Self {
+        Self {
+            coefficients,
+            previous_input: 0.0,
+            previous_outputs: [0.0; SECTIONS],
+        }
+    }
+
+    /// One low-rate sample through every section: `y = a·(x − y₋₁) + x₋₁`.
+    #[inline(always)]
+    fn tick(&mut self, input: f32) -> f32 {
+        let mut section_input = input;
+        let mut section_previous_input = self.previous_input;
+        for (coefficient, previous_output) in self
+            .coefficients
+            .iter()
+            .zip(self.previous_outputs.iter_mut())
+        {
+            let output = coefficient * (section_input - *previous_output) + section_previous_input;
+            section_previous_input = *previous_output;
+            *previous_output = output;
+            section_input = output;
+        }
+        self.previous_input = input;
+        section_input
+    }
+
+    /// Flushes decaying states to zero; clears everything if a state is no longer finite and sane.
+    fn settle(&mut self) {
+        let sane = is_sane(self.previous_input)
+            && self.previous_outputs.iter().all(|&state| is_sane(state));
+        if sane {
+            self.previous_input = flush_denormal(self.previous_input);
+            for state in self.previous_outputs.iter_mut() {
+                *state = flush_denormal(*state);
+            }
+        } else {
+            self.clear();
+        }
+    }
+
+    fn clear(&mut self) {
+        self.previous_input = 0.0;
+        self.previous_outputs = [0.0; SECTIONS];
+    }
+
+    /// Transfer function of the branch at `z⁻² = delay_squared` (seen from the high rate).
+    fn response(&self, delay_squared: Complex64) -> Complex64 {
+        self.coefficients
+            .iter()
+            .fold(Complex64::new(1.0, 0.0), |product, &coefficient| {
+                let coefficient = f64::from(coefficient);
+                product * (coefficient + delay_squared) / (1.0 + coefficient * delay_squared)
+            })
+    }
+}
+
+/// Low-rate samples processed between two denormal/sanity checks of the states.
+const SETTLE_INTERVAL: usize = 64;
+
+/// One 2× polyphase IIR half-band stage (an upsampler and a downsampler with separate states), with
+/// `DIRECT` coefficients in the direct branch and `DELAYED` in the delayed one.
+///
+/// Round trip: `H(e^{jω})²·e^{jω}` at the high rate — the decimator keeps the odd phase, which saves
+/// the delayed branch an extra state and advances the output by one high-rate sample.
+#[derive(Debug, Clone)]
+pub struct IirHalfBand<const DIRECT: usize, const DELAYED: usize> {
+    up_direct: AllpassBranch<DIRECT>,
+    up_delayed: AllpassBranch<DELAYED>,
+    down_direct: AllpassBranch<DIRECT>,
+    down_delayed: AllpassBranch<DELAYED>,
+    designed_attenuation_db: f64,
+}
+
+impl<const DIRECT: usize, const DELAYED: usize> IirHalfBand<DIRECT, DELAYED> {
+    /// Designs the elliptic half-band with `DIRECT + DELAYED` coefficients for a transition band
+    /// `transition_bandwidth` wide (fraction of the high rate, in `(0, 0.5)`).
+    ///
+    /// The ascending coefficients alternate between the branches: `a₀, a₂, …` go to the direct branch
+    /// and `a₁, a₃, …` to the delayed one, so `DIRECT` must be `DELAYED` or `DELAYED + 1`.
+    pub fn new(transition_bandwidth: f64) -> Self {
+        assert!(
+            DIRECT == DELAYED || DIRECT == DELAYED + 1,
+            "the direct branch takes a₀, a₂, …: it has as many or one more coefficients than the delayed one"
+        );
+        let coefficients = design_coefficients(DIRECT + DELAYED, transition_bandwidth);
+        let direct: [f32; DIRECT] = std::array::from_fn(|index| coefficients[2 * index] as f32);
+        let delayed: [f32; DELAYED] =
+            std::array::from_fn(|index| coefficients[2 * index + 1] as f32);
+        Self {
+            up_direct: AllpassBranch::new(direct),
+            up_delayed: AllpassBranch::new(delayed),
+            down_direct: AllpassBranch::new(direct),
+            down_delayed: AllpassBranch::new(delayed),
+            designed_attenuation_db: stopband_attenuation_db(
+                DIRECT + DELAYED,
+                transition_bandwidth,
+            ),
+        }
+    }
+
+    /// Stop-band attenuation the design guarantees (dB, positive).
+    pub fn designed_attenuation_db(&self) -> f64 {
+        self.designed_attenuation_db
+    }
+
+    /// Clears both the upsampler's and the downsampler's states.
+    pub fn reset(&mut self) {
+        self.up_direct.clear();
+        self.up_delayed.clear();
+        self.down_direct.clear();
+        self.down_delayed.clear();
+    }
+
+    /// Upsamples `input` into `output` (twice as long) with gain 2 applied to the zero-stuffed signal,
+    /// so the pass band keeps unity gain: `out[2n] = D(x)[n]`, `out[2n+1] = E(x)[n]`.
+    pub fn upsample(&mut self, input: &[f32], output: &mut [f32]) {
+        debug_assert_eq!(output.len(), 2 * input.len());
+        for (input, output) in input
+            .chunks(SETTLE_INTERVAL)
+            .zip(output.chunks_mut(2 * SETTLE_INTERVAL))
+        {
+            let mut direct = self.up_direct;
+            let mut delayed = self.up_delayed;
+            for (pair, &sample) in output.chunks_exact_mut(2).zip(input) {
+                pair[0] = direct.tick(sample);
+                pair[1] = delayed.tick(sample);
+            }
+            direct.settle();
+            delayed.settle();
+            self.up_direct = direct;
+            self.up_delayed = delayed;
+        }
+    }
+
+    /// Downsamples `input` into `output` (half as long): `y[n] = ½·[D(x[2n+1]) + E(x[2n])]`, which is
+    /// the half-band output `(H·x)[2n+1]`.
+    pub fn downsample(&mut self, input: &[f32], output: &mut [f32]) {
+        debug_assert_eq!(input.len(), 2 * output.len());
+        for (input, output) in input
+            .chunks(2 * SETTLE_INTERVAL)
+            .zip(output.chunks_mut(SETTLE_INTERVAL))
+        {
+            let mut direct = self.down_direct;
+            let mut delayed = self.down_delayed;
+            for (sample, pair) in output.iter_mut().zip(input.chunks_exact(2)) {
+                *sample = 0.5 * (direct.tick(pair[1]) + delayed.tick(pair[0]));
+            }
+            direct.settle();
+            delayed.settle();
+            self.down_direct = direct;
+            self.down_delayed = delayed;
+        }
+    }
+
+    /// Half-band transfer function `H(e^{jω}) = ½·[D(e^{j2ω}) + e^{−jω}·E(e^{j2ω})]` at
+    /// `normalized_frequency` (cycles per high-rate sample, `0 … 0.5`).
+    pub fn response(&self, normalized_frequency: f64) -> Complex64 {
+        let angle = 2.0 * PI * normalized_frequency;
+        let delay = Complex64::from_polar(1.0, -angle);
+        let delay_squared = delay * delay;
+        0.5 * (self.up_direct.response(delay_squared)
+            + delay * self.up_delayed.response(delay_squared))
+    }
+
+    /// Round-trip (upsampler then downsampler) transfer function at `normalized_frequency` (cycles per
+    /// high-rate sample): `H²·e^{jω}`, the advance coming from the decimator's odd phase.
+    pub fn round_trip_response(&self, normalized_frequency: f64) -> Complex64 {
+        let half_band = self.response(normalized_frequency);
+        half_band * half_band * Complex64::from_polar(1.0, 2.0 * PI * normalized_frequency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_stage_design_reaches_its_attenuation_in_the_stop_band() {
+        let transition = 0.5 - 2.0 * 20_000.0 / 88_200.0;
+        let stage = IirHalfBand::<4, 4>::new(transition);
+        let designed = stage.designed_attenuation_db();
+        let stop_edge = 0.25 + transition / 2.0;
+        let worst_stop_db = (0..=2000)
+            .map(|step| stop_edge + (0.5 - stop_edge) * f64::from(step) / 2000.0)
+            .map(|frequency| 20.0 * stage.response(frequency).norm().log10())
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert!(
+            worst_stop_db <= -designed + 0.5,
+            "8-coefficient half-band: worst stop-band gain {worst_stop_db:.1} dB, designed −{designed:.1} dB"
+        );
+        let worst_pass_db = (0..=2000)
+            .map(|step| (0.25 - transition / 2.0) * f64::from(step) / 2000.0)
+            .map(|frequency| (20.0 * stage.response(frequency).norm().log10()).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst_pass_db < 1.0e-3,
+            "8-coefficient half-band: pass-band ripple {worst_pass_db:.2e} dB"
+        );
+    }
+
+    #[test]
+    fn coefficients_ascend_inside_the_unit_interval() {
+        let coefficients = design_coefficients(8, 0.0465);
+        assert!(
+            coefficients.windows(2).all(|pair| pair[0] < pair[1])
+                && coefficients
+                    .iter()
+                    .all(|&coefficient| coefficient > 0.0 && coefficient < 1.0),
+            "coefficients {coefficients:?}"
+        );
+    }
+}
