@@ -12,8 +12,8 @@ pub const FULL_SCALE_DBU: f64 = 22.0;
 /// Nominal line level in dBu (+4 dBu), which sits at −18 dBFS.
 pub const NOMINAL_LINE_DBU: f64 = 4.0;
 
-/// Peak volts represented by a sample value of 1.0: the peak of a +22 dBu sine, about 13.81 V.
-pub const VOLTS_PER_FULL_SCALE: f64 = 13.810_407_5;
+/// Peak volts represented by a sample value of 1.0: the peak of a +22 dBu sine, about 13.79 V.
+pub const VOLTS_PER_FULL_SCALE: f64 = 13.790_836_9;
 
 /// Converts decibels to a linear amplitude ratio.
 #[inline]

@@ -37,7 +37,7 @@ impl LinearRamp {
 
     /// Advances one sample and returns the new value.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn advance(&mut self) -> f32 {
         self.value = if self.value < self.target {
             (self.value + self.step).min(self.target)
         } else {
@@ -64,7 +64,7 @@ mod tests {
         ramp.set_target(1.0);
         let mut steps = 0;
         while ramp.is_ramping() {
-            ramp.next();
+            ramp.advance();
             steps += 1;
         }
         assert_eq!(
@@ -72,7 +72,7 @@ mod tests {
             "0 → 1 over 10 ms at 48 kHz took {steps} samples"
         );
         ramp.set_target(0.0);
-        let first = ramp.next();
+        let first = ramp.advance();
         assert!(
             (first - (1.0 - 1.0 / 480.0)).abs() < 1e-6,
             "first step down: {first}"

@@ -56,7 +56,7 @@ impl PreampEngine {
             for index in 0..chunk_length {
                 input_gain[index] = util::db_to_gain(params.gain_db.smoothed.next());
                 output_gain[index] = util::db_to_gain(params.output_db.smoothed.next());
-                wet[index] = self.wet.next();
+                wet[index] = self.wet.advance();
             }
             for channel in channels.iter_mut() {
                 let samples = &mut channel[start..start + chunk_length];
