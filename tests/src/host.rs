@@ -12,6 +12,7 @@ mod params;
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, anyhow, bail, ensure};
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
@@ -103,11 +104,14 @@ pub struct LoadedBundle {
 
 impl LoadedBundle {
     /// Loads the bundle at `path` and initialises its entry.
+    ///
+    /// A bundle, once loaded, stays loaded until the process exits (see [`keep_loaded`]).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         // SAFETY: loading a shared library runs its initialisers. The bundles we load are our own
         // plugins, built from this workspace, which is as trusted as the test code itself.
         let entry = unsafe { PluginEntry::load(path) }
             .map_err(|error| anyhow!("loading CLAP bundle {}: {error}", path.display()))?;
+        keep_loaded(path, &entry);
         Ok(Self {
             entry,
             path: path.to_path_buf(),
@@ -159,6 +163,26 @@ impl LoadedBundle {
     /// Creates and initialises an instance of the plugin with ID `plugin_id`.
     pub fn instantiate(&self, plugin_id: &str) -> anyhow::Result<PluginUnderTest> {
         PluginUnderTest::instantiate(self.clone(), plugin_id)
+    }
+}
+
+/// Keeps the library behind `entry` loaded for the rest of the process, like a DAW that never
+/// unloads a plugin binary.
+///
+/// clack-host unloads a library (`clap_entry.deinit`, then `dlclose`) when its last
+/// `PluginEntry` is dropped. A Rust plugin registers thread-exit destructors (pthread keys) on
+/// every thread that runs its code; once the library is unloaded, each such thread crashes with
+/// SIGSEGV when it exits, because its destructor now points into unmapped memory. Tests run on
+/// many threads that load and drop bundles at different times, so the host pins every bundle by
+/// leaking one `PluginEntry` clone per path.
+fn keep_loaded(path: &Path, entry: &PluginEntry) {
+    static PINNED_BUNDLES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    let mut pinned = PINNED_BUNDLES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !pinned.iter().any(|pinned_path| pinned_path == path) {
+        pinned.push(path.to_path_buf());
+        std::mem::forget(entry.clone());
     }
 }
 
