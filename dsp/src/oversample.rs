@@ -9,11 +9,13 @@
 //! - [`FilterFlavour::MinimumPhase`]: polyphase IIR half-bands ([`iir_halfband`]), elliptic designs,
 //!   ≥ 104 dB stop band, reported latency 0 (the filters still have a small low-frequency group delay,
 //!   see [`Oversampler::group_delay`]).
-//! - [`FilterFlavour::LinearPhase`]: polyphase Kaiser FIR half-bands ([`fir_halfband`]), ≥ 100 dB
+//! - [`FilterFlavour::LinearPhase`]: polyphase equiripple FIR half-bands ([`fir_halfband`], designed by
+//!   the Remez exchange in [`equiripple`]), ≥ 100 dB
 //!   stop band, an exact integer latency in base-rate samples.
 //!
 //! Nothing allocates after [`Oversampler::prepare`].
 
+pub mod equiripple;
 pub mod fir_halfband;
 pub mod iir_halfband;
 
@@ -21,6 +23,7 @@ use crate::guard::{flush_denormal, sanitize};
 use fir_halfband::{FirHalfBand, FirHalfBandDesign};
 use iir_halfband::IirHalfBand;
 use realfft::num_complex::Complex64;
+use std::sync::OnceLock;
 
 /// Pass-band edge as a fraction of the base sample rate: 20 kHz at 44.1 kHz (21.8 kHz at 48 kHz).
 pub const PASSBAND_EDGE: f64 = 20_000.0 / 44_100.0;
@@ -146,20 +149,27 @@ impl HalfBandStage {
     }
 }
 
+/// The equiripple half-band of linear-phase stage `stage_number` (1 … 4), designed once per process
+/// (a few milliseconds of Remez exchange) and cloned afterwards.
+fn linear_phase_design(stage_number: usize) -> FirHalfBandDesign {
+    static DESIGNS: [OnceLock<FirHalfBandDesign>; 4] = [const { OnceLock::new() }; 4];
+    DESIGNS[stage_number - 1]
+        .get_or_init(|| {
+            FirHalfBandDesign::equiripple(
+                LINEAR_PHASE_ATTENUATION_DB,
+                stage_transition_width(stage_number),
+            )
+        })
+        .clone()
+}
+
 /// Builds the linear-phase cascade for `stage_count` stages and its latency in base-rate samples.
 ///
 /// Stage `s` delays the round trip by `2·(2K_s − 1) − a_s` samples at `2^s` times the base rate, where
 /// `a_s ∈ {0, 1}` says whether its decimator keeps the odd phase. The `a_s` are chosen (exhaustively,
 /// at most 16 choices) so that the sum is a whole number of base-rate samples, the smallest possible.
 fn linear_phase_cascade(stage_count: usize) -> (Vec<HalfBandStage>, u32) {
-    let designs: Vec<FirHalfBandDesign> = (1..=stage_count)
-        .map(|stage_number| {
-            FirHalfBandDesign::kaiser(
-                LINEAR_PHASE_ATTENUATION_DB,
-                stage_transition_width(stage_number),
-            )
-        })
-        .collect();
+    let designs: Vec<FirHalfBandDesign> = (1..=stage_count).map(linear_phase_design).collect();
     // Delays in units of the highest rate's samples.
     let delay_at_top_rate = |advance_mask: usize| -> usize {
         designs
