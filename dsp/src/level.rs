@@ -15,6 +15,18 @@ pub const NOMINAL_LINE_DBU: f64 = 4.0;
 /// Peak volts represented by a sample value of 1.0: the peak of a +22 dBu sine, about 13.79 V.
 pub const VOLTS_PER_FULL_SCALE: f64 = 13.790_836_9;
 
+/// RMS level (dBFS, RMS of the samples) of nominal line-level program material such as pink noise.
+pub const NOMINAL_RMS_DBFS: f64 = -18.0;
+
+/// The dBu level of a signal whose samples have RMS `rms` (1.0 = a full-scale square wave).
+///
+/// A sine's sample RMS is 3.01 dB below its peak, and the peak of a 0 dBFS sine is +22 dBu RMS,
+/// so a sample RMS of 1.0 stands for +25.01 dBu.
+#[inline]
+pub fn sample_rms_to_dbu(rms: f64) -> f64 {
+    gain_to_db(rms * std::f64::consts::SQRT_2) + FULL_SCALE_DBU
+}
+
 /// Converts decibels to a linear amplitude ratio.
 #[inline]
 pub fn db_to_gain(decibels: f64) -> f64 {

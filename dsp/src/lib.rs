@@ -31,6 +31,7 @@ pub mod guard;
 pub mod level;
 pub mod oversample;
 pub mod power_amp;
+pub mod preamp;
 pub mod ramp;
 pub mod shape;
 pub mod speaker;

@@ -1,0 +1,444 @@
+//! One channel of the preamp: the whole signal path with its smoothing and cross-fades.
+//!
+//! ```text
+//! in → phase → source loading → input calibration (volts) ─┬→ upsample → model(s) → downsample
+//!                                                             (models cross-fade on a switch)
+//!    → colour output stage (while Colour is active) → DC blocker → volts to samples
+//!    → low-cut + EQ → auto-gain → output trim → mix with the latency-aligned dry signal → out
+//! ```
+//!
+//! Everything is allocated in [`PreampChannel::new`]; processing never allocates.
+
+use realfft::num_complex::Complex64;
+
+use super::calibration::{InputType, input_volts_per_unit, output_units_per_volt};
+use super::colour::ColourOutput;
+use super::level_match::LevelMatch;
+use super::model::{ModelSet, PreampModel};
+use super::source::SourceFilter;
+use super::tone::{EqSettings, LowCutSettings, ToneSection};
+use super::transparent::TransparentOptions;
+use super::voicing::{InputImpedance, Voicing};
+use crate::Processor;
+use crate::filter::dc_blocker::DcBlocker;
+use crate::guard::sanitize;
+use crate::level::db_to_gain;
+use crate::oversample::{FilterFlavour, Oversampler, OversamplingFactor};
+use crate::ramp::LinearRamp;
+
+/// Base-rate samples per inner chunk: per-chunk parameters (model gain) update this often.
+pub const CHUNK: usize = 16;
+/// Cross-fade time for model switches and the phase flip, seconds.
+pub const SWITCH_FADE_SECONDS: f32 = 0.02;
+/// Time constant of the gain smoothing, seconds.
+const GAIN_SMOOTHING_SECONDS: f32 = 0.012;
+/// DC blocker corner after the models, Hz (−0.01 dB at 20 Hz).
+const DC_BLOCKER_HZ: f32 = 1.0;
+
+/// Everything the channel needs to know, in plain units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChannelSettings {
+    /// The circuit modelled.
+    pub model: PreampModel,
+    /// The source the input expects.
+    pub voicing: Voicing,
+    /// The input type (`None`: the voicing's).
+    pub input_type: Option<InputType>,
+    /// The input impedance (`None`: the voicing's).
+    pub impedance: Option<InputImpedance>,
+    /// The −20 dB input pad.
+    pub pad: bool,
+    /// Preamp gain, dB (0–60).
+    pub gain_db: f32,
+    /// Output trim, dB (±24).
+    pub output_db: f32,
+    /// Dry/wet mix, 0 (dry) to 1 (wet).
+    pub mix: f32,
+    /// Polarity inversion.
+    pub invert_phase: bool,
+    /// Low-cut.
+    pub low_cut: LowCutSettings,
+    /// EQ.
+    pub eq: EqSettings,
+    /// Transparent model options.
+    pub transparent: TransparentOptions,
+    /// Output loudness follows input loudness.
+    pub auto_gain: bool,
+}
+
+impl Default for ChannelSettings {
+    fn default() -> Self {
+        Self {
+            model: PreampModel::Transparent,
+            voicing: Voicing::Flat,
+            input_type: None,
+            impedance: None,
+            pad: false,
+            gain_db: 0.0,
+            output_db: 0.0,
+            mix: 1.0,
+            invert_phase: false,
+            low_cut: LowCutSettings::OFF,
+            eq: EqSettings::FLAT,
+            transparent: TransparentOptions::default(),
+            auto_gain: false,
+        }
+    }
+}
+
+impl ChannelSettings {
+    /// The input type in effect (the voicing's unless overridden).
+    pub fn effective_input_type(&self) -> InputType {
+        self.input_type
+            .unwrap_or(self.voicing.defaults().input_type)
+    }
+
+    /// The input impedance in effect (the voicing's unless overridden).
+    pub fn effective_impedance(&self) -> InputImpedance {
+        self.impedance.unwrap_or(self.voicing.defaults().impedance)
+    }
+}
+
+/// A one-pole smoother towards a target (no allocation, cheap per sample).
+#[derive(Clone, Copy, Debug, Default)]
+struct Smoothed {
+    value: f32,
+    target: f32,
+    coefficient: f32,
+}
+
+impl Smoothed {
+    fn prepare(&mut self, sample_rate: f32, seconds: f32) {
+        self.coefficient = 1.0 - (-1.0 / (seconds * sample_rate)).exp();
+    }
+
+    fn settle(&mut self, value: f32) {
+        self.value = value;
+        self.target = value;
+    }
+
+    #[inline]
+    fn next(&mut self) -> f32 {
+        self.value += self.coefficient * (self.target - self.value);
+        if (self.target - self.value).abs() <= 1e-7 * self.target.abs().max(1e-7) {
+            self.value = self.target;
+        }
+        self.value
+    }
+}
+
+/// A delay line of fixed capacity for the dry path.
+#[derive(Clone, Debug)]
+struct DryDelay {
+    buffer: Vec<f32>,
+    position: usize,
+}
+
+impl DryDelay {
+    fn new(delay: usize) -> Self {
+        Self {
+            buffer: vec![0.0; delay],
+            position: 0,
+        }
+    }
+
+    #[inline]
+    fn process(&mut self, input: f32) -> f32 {
+        if self.buffer.is_empty() {
+            return input;
+        }
+        let output = self.buffer[self.position];
+        self.buffer[self.position] = input;
+        self.position = (self.position + 1) % self.buffer.len();
+        output
+    }
+
+    fn reset(&mut self) {
+        self.buffer.iter_mut().for_each(|sample| *sample = 0.0);
+        self.position = 0;
+    }
+}
+
+/// One preamp channel.
+#[derive(Clone, Debug)]
+pub struct PreampChannel {
+    sample_rate: f32,
+    settings: ChannelSettings,
+    oversampler: Oversampler,
+    models: ModelSet,
+    level_match: LevelMatch,
+    /// The model being faded in (or the only one running).
+    current_model: PreampModel,
+    /// The model being faded out, while a switch is under way.
+    previous_model: Option<PreampModel>,
+    model_fade: LinearRamp,
+    colour_share: LinearRamp,
+    colour_output: ColourOutput,
+    source: SourceFilter,
+    dc_blocker: DcBlocker,
+    tone: ToneSection,
+    dry_delay: DryDelay,
+    phase: LinearRamp,
+    input_scale: Smoothed,
+    model_gain: Smoothed,
+    output_gain: Smoothed,
+    mix: Smoothed,
+    dry_scratch: [f32; CHUNK],
+    fade_scratch: Vec<f32>,
+}
+
+impl PreampChannel {
+    /// Builds a channel for `sample_rate` Hz, blocks of at most `max_block` samples, oversampling
+    /// `factor` with `flavour` filters, and `models` (build one [`ModelSet`] and clone it for each
+    /// channel: building solves the circuits). Allocates; call outside the audio thread.
+    pub fn new(
+        sample_rate: f32,
+        factor: OversamplingFactor,
+        flavour: FilterFlavour,
+        models: &ModelSet,
+        level_match: &LevelMatch,
+    ) -> Self {
+        let mut oversampler = Oversampler::new(factor, flavour);
+        oversampler.prepare(CHUNK);
+        let oversampled_rate = sample_rate * factor.ratio() as f32;
+        let mut models = models.clone();
+        models.prepare(oversampled_rate);
+        let settings = ChannelSettings::default();
+        let latency = oversampler.latency() as usize;
+        let mut channel = Self {
+            sample_rate,
+            settings,
+            oversampler,
+            models,
+            level_match: level_match.clone(),
+            current_model: settings.model,
+            previous_model: None,
+            model_fade: LinearRamp::default(),
+            colour_share: LinearRamp::default(),
+            colour_output: ColourOutput::new(sample_rate),
+            source: SourceFilter::new(
+                settings.voicing.source_load(
+                    settings.effective_input_type(),
+                    settings.effective_impedance(),
+                ),
+                sample_rate,
+            ),
+            dc_blocker: DcBlocker::new(sample_rate, DC_BLOCKER_HZ),
+            tone: ToneSection::new(sample_rate),
+            dry_delay: DryDelay::new(latency),
+            phase: LinearRamp::default(),
+            input_scale: Smoothed::default(),
+            model_gain: Smoothed::default(),
+            output_gain: Smoothed::default(),
+            mix: Smoothed::default(),
+            dry_scratch: [0.0; CHUNK],
+            fade_scratch: vec![0.0; CHUNK * factor.ratio()],
+        };
+        channel.model_fade.prepare(sample_rate, SWITCH_FADE_SECONDS);
+        channel
+            .colour_share
+            .prepare(sample_rate, SWITCH_FADE_SECONDS);
+        channel.phase.prepare(sample_rate, SWITCH_FADE_SECONDS);
+        for smoother in [
+            &mut channel.input_scale,
+            &mut channel.model_gain,
+            &mut channel.output_gain,
+            &mut channel.mix,
+        ] {
+            smoother.prepare(sample_rate, GAIN_SMOOTHING_SECONDS);
+        }
+        channel.set_settings(settings);
+        channel.reset();
+        channel
+    }
+
+    /// Latency of the channel in samples at the host rate.
+    pub fn latency(&self) -> u32 {
+        self.oversampler.latency()
+    }
+
+    /// The settings last given.
+    pub fn settings(&self) -> &ChannelSettings {
+        &self.settings
+    }
+
+    /// The host sample rate, Hz.
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// Takes new settings. Continuous values glide; a model change cross-fades the old and the
+    /// new model. No allocation.
+    pub fn set_settings(&mut self, settings: ChannelSettings) {
+        let input_type = settings.effective_input_type();
+        self.source.set_load(
+            settings
+                .voicing
+                .source_load(input_type, settings.effective_impedance()),
+        );
+        self.input_scale.target = input_volts_per_unit(input_type, settings.pad) as f32;
+        self.model_gain.target = settings.gain_db.clamp(0.0, 60.0);
+        let auto_gain_db = if settings.auto_gain {
+            self.level_match
+                .compensation_db(&settings, &self.source, self.sample_rate)
+        } else {
+            0.0
+        };
+        self.output_gain.target = db_to_gain(f64::from(settings.output_db) + auto_gain_db) as f32;
+        self.mix.target = settings.mix.clamp(0.0, 1.0);
+        self.phase
+            .set_target(if settings.invert_phase { -1.0 } else { 1.0 });
+        self.tone.set_settings(settings.low_cut, settings.eq);
+        self.models.transparent.set_options(settings.transparent);
+        self.colour_share
+            .set_target(if settings.model == PreampModel::Colour {
+                1.0
+            } else {
+                0.0
+            });
+        if settings.model != self.current_model {
+            self.start_model_switch(settings.model);
+        }
+        self.settings = settings;
+    }
+
+    fn start_model_switch(&mut self, model: PreampModel) {
+        // A switch during a switch drops the oldest path: the one being faded in becomes the
+        // one faded out, from where it is.
+        let fade_position = if self.previous_model.is_some() {
+            1.0 - self.model_fade.value()
+        } else {
+            0.0
+        };
+        self.previous_model = Some(self.current_model);
+        self.current_model = model;
+        self.models.stage(model).reset();
+        self.model_fade.settle(fade_position);
+        self.model_fade.set_target(1.0);
+    }
+
+    /// The response of the linear parts (source loading, colour voicing, low-cut and EQ) for the
+    /// present targets, at `frequency_hz`: what the editor draws.
+    pub fn response(&self, frequency_hz: f64) -> Complex64 {
+        let mut response =
+            self.source.response(frequency_hz) * self.tone.target_response(frequency_hz);
+        if self.settings.model == PreampModel::Colour {
+            response *= self.colour_output.response(frequency_hz);
+        }
+        response
+    }
+
+    /// Processes `block` in place (any length).
+    pub fn process(&mut self, block: &mut [f32]) {
+        for chunk in block.chunks_mut(CHUNK) {
+            self.process_chunk(chunk);
+        }
+    }
+
+    fn process_chunk(&mut self, chunk: &mut [f32]) {
+        let length = chunk.len();
+        // Input side, at the host rate.
+        for (sample, dry) in chunk.iter_mut().zip(self.dry_scratch.iter_mut()) {
+            let input = sanitize(*sample);
+            *dry = self.dry_delay.process(input);
+            let polarised = input * self.phase.advance();
+            *sample = self.source.process_sample(polarised) * self.input_scale.next();
+        }
+        // Per-chunk model gain (the smoother advances by the chunk length).
+        let mut gain_db = self.model_gain.value;
+        for _ in 0..length {
+            gain_db = self.model_gain.next();
+        }
+        let model_gain = db_to_gain(f64::from(gain_db)) as f32;
+
+        // Models at the oversampled rate.
+        let factor = self.oversampler.factor();
+        let fade_step = self.model_fade_step() / factor as f32;
+        let current = self.current_model;
+        let previous = self.previous_model;
+        let high_rate = self.oversampler.upsample(chunk);
+        match previous {
+            None => {
+                let stage = self.models.stage(current);
+                stage.set_gain(model_gain);
+                stage.process_block(high_rate);
+            }
+            Some(previous) => {
+                let fade_in_start = self.model_fade.value();
+                let scratch = &mut self.fade_scratch[..high_rate.len()];
+                scratch.copy_from_slice(high_rate);
+                let old = self.models.stage(previous);
+                old.set_gain(model_gain);
+                old.process_block(scratch);
+                let new = self.models.stage(current);
+                new.set_gain(model_gain);
+                new.process_block(high_rate);
+                // Per-high-rate-sample fade, following the host-rate ramp.
+                let step = fade_step;
+                for (index, (new_sample, old_sample)) in
+                    high_rate.iter_mut().zip(scratch.iter()).enumerate()
+                {
+                    let amount = (fade_in_start + step * index as f32).min(1.0);
+                    *new_sample = *old_sample + amount * (*new_sample - *old_sample);
+                }
+            }
+        }
+        self.oversampler.downsample(chunk);
+        if previous.is_some() {
+            for _ in 0..length {
+                self.model_fade.advance();
+            }
+            if !self.model_fade.is_ramping() {
+                self.previous_model = None;
+            }
+        }
+
+        // Output side, at the host rate.
+        let units_per_volt = output_units_per_volt() as f32;
+        for (sample, dry) in chunk.iter_mut().zip(self.dry_scratch.iter()) {
+            let mut volts = *sample;
+            let colour_share = self.colour_share.advance();
+            if colour_share > 0.0 {
+                let coloured = self.colour_output.process_sample(volts);
+                volts += colour_share * (coloured - volts);
+            } else if self.colour_share.target() == 0.0 {
+                self.colour_output.reset();
+            }
+            let wet = self
+                .tone
+                .process_sample(self.dc_blocker.process_sample(volts) * units_per_volt)
+                * self.output_gain.next();
+            let mix = self.mix.next();
+            *sample = *dry + mix * (wet - *dry);
+        }
+    }
+
+    fn model_fade_step(&self) -> f32 {
+        1.0 / (SWITCH_FADE_SECONDS * self.sample_rate).max(1.0)
+    }
+
+    /// Clears every state and settles every smoother on its target.
+    pub fn reset(&mut self) {
+        self.oversampler.reset();
+        for model in PreampModel::ALL {
+            self.models.stage(model).reset();
+        }
+        self.previous_model = None;
+        self.model_fade.settle(1.0);
+        self.colour_share.settle(self.colour_share.target());
+        self.colour_output.reset();
+        self.source.reset();
+        self.dc_blocker.reset();
+        self.tone.reset();
+        self.dry_delay.reset();
+        self.phase.settle(self.phase.target());
+        for smoother in [
+            &mut self.input_scale,
+            &mut self.model_gain,
+            &mut self.output_gain,
+            &mut self.mix,
+        ] {
+            smoother.settle(smoother.target);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The colour model: transformer-coupled class A.
+//!
+//! Signal path: input transformer (flux-domain saturation, [`TransformerStage`]) → a class-A
+//! common-emitter transistor stage → output transformer → the model's own voicing EQ (a gentle low
+//! end weight and a presence lift). The input transformer and the transistor run at the
+//! oversampled rate ([`ColourModel`]); the output transformer and the voicing, whose distortion
+//! products are far below their aliasing limit, run at the host rate after the downsampler
+//! ([`ColourOutput`]).
+//!
+//! Class-A stage (Sedra & Smith, "Microelectronic Circuits", common-emitter amplifier with emitter
+//! degeneration): the emitter current solves `v = V_T·ln(i/I_q) + R_e·(i − I_q)` for the AC base
+//! voltage `v`, so the exponential junction, tamed by the degeneration, bends the two half-waves
+//! differently (H2 first, then H3); the collector current cannot exceed the saturation current
+//! `(V_cc − V_ce,sat)/(R_c + R_e,dc)` (a rounded limit) and approaches cutoff gently. Output
+//! `−R_c·(i − I_q)`, inverted back to the input's polarity. Tabulated at construction and played
+//! with first-order ADAA.
+
+use realfft::num_complex::Complex64;
+
+use super::model::ModelStage;
+use crate::Processor;
+use crate::filter::biquad::Biquad;
+use crate::shape::adaa::{Adaa, TabulatedCurve};
+use crate::shape::solve::root_of_increasing;
+use crate::shape::transformer::{TransformerSettings, TransformerStage};
+
+/// Thermal voltage at 27 °C, volts.
+const THERMAL_VOLTAGE: f64 = 0.025_85;
+/// Supply voltage, volts.
+const SUPPLY_VOLTS: f64 = 24.0;
+/// Collector load, ohms.
+const COLLECTOR_OHMS: f64 = 3_300.0;
+/// Unbypassed emitter resistance (AC degeneration), ohms.
+const EMITTER_AC_OHMS: f64 = 47.0;
+/// Total emitter resistance at DC (degeneration plus the bypassed bias resistor), ohms.
+const EMITTER_DC_OHMS: f64 = 1_000.0;
+/// Quiescent collector current, amperes.
+const QUIESCENT_AMPS: f64 = 3.0e-3;
+/// Collector-emitter saturation voltage, volts.
+const SATURATION_VOLTS: f64 = 0.2;
+/// Width of the rounding at the saturation limit, amperes.
+const SATURATION_KNEE_AMPS: f64 = 0.15e-3;
+/// Input range of the tabulated transfer, volts of AC base drive.
+const BASE_RANGE_VOLTS: f64 = 4.0;
+/// Grid segments of the table.
+const SEGMENTS: usize = 2048;
+
+/// Core size of the colour transformers relative to the reference line transformer: small
+/// cores that saturate audibly in the low end (distortion at a given level scales as 1/size²).
+pub const TRANSFORMER_CORE_SIZE: f64 = 0.05;
+
+/// Low-end weight of the colour voicing: a low shelf, Hz and dB.
+pub const VOICING_LOW_SHELF: (f32, f32) = (90.0, 1.5);
+/// Presence lift of the colour voicing: a bell, Hz, Q and dB.
+pub const VOICING_PRESENCE: (f32, f32, f32) = (4_500.0, 0.8, 2.0);
+
+/// The transistor stage's saturation current, amperes.
+fn saturation_amps() -> f64 {
+    (SUPPLY_VOLTS - SATURATION_VOLTS - QUIESCENT_AMPS * (COLLECTOR_OHMS + EMITTER_DC_OHMS))
+        / (COLLECTOR_OHMS + EMITTER_DC_OHMS)
+        + QUIESCENT_AMPS
+}
+
+/// Emitter current for AC base drive `base_volts`, amperes (before the saturation limit).
+fn emitter_current(base_volts: f64) -> f64 {
+    let equation = |current: f64| {
+        THERMAL_VOLTAGE * (current / QUIESCENT_AMPS).ln()
+            + EMITTER_AC_OHMS * (current - QUIESCENT_AMPS)
+            - base_volts
+    };
+    root_of_increasing(equation, 1.0e-120, 1.0)
+}
+
+/// Smooth minimum of `current` and the saturation current.
+fn limited_current(current: f64) -> f64 {
+    let limit = saturation_amps();
+    let excess = (limit - current) / SATURATION_KNEE_AMPS;
+    // limit − w·ln(1 + e^{(limit − i)/w}), written to stay finite for large arguments.
+    let softplus = if excess > 30.0 {
+        excess
+    } else {
+        excess.exp().ln_1p()
+    };
+    limit - SATURATION_KNEE_AMPS * softplus
+}
+
+/// Small-signal voltage gain of the transistor stage, R_c/(R_e + r_e), r_e = V_T/I_q.
+pub fn class_a_small_signal_gain() -> f64 {
+    COLLECTOR_OHMS / (EMITTER_AC_OHMS + THERMAL_VOLTAGE / QUIESCENT_AMPS)
+}
+
+/// The class-A common-emitter stage with ADAA: base volts in, output volts (polarity restored).
+#[derive(Clone, Debug)]
+pub struct ClassAStage {
+    transfer: TabulatedCurve,
+    adaa: Adaa,
+}
+
+impl ClassAStage {
+    /// Solves and tabulates the stage (a few ms).
+    pub fn new() -> Self {
+        let rest_output = COLLECTOR_OHMS * (limited_current(QUIESCENT_AMPS) - QUIESCENT_AMPS);
+        let transfer = TabulatedCurve::from_function(
+            |base| {
+                let current = limited_current(emitter_current(base));
+                // −R_c·Δi, inverted back: a positive base swing gives a positive output.
+                COLLECTOR_OHMS * (current - QUIESCENT_AMPS) - rest_output
+            },
+            -BASE_RANGE_VOLTS,
+            BASE_RANGE_VOLTS,
+            SEGMENTS,
+        );
+        let adaa = Adaa::settled_at(&transfer, 0.0);
+        Self { transfer, adaa }
+    }
+
+    /// The static transfer, base volts → output volts.
+    pub fn transfer(&self) -> &TabulatedCurve {
+        &self.transfer
+    }
+}
+
+impl Default for ClassAStage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Processor for ClassAStage {
+    fn prepare(&mut self, _sample_rate: f32, _max_block: usize) {
+        self.reset();
+    }
+
+    fn reset(&mut self) {
+        self.adaa.settle(&self.transfer, 0.0);
+    }
+
+    #[inline]
+    fn process_sample(&mut self, input: f32) -> f32 {
+        self.adaa.process(&self.transfer, f64::from(input)) as f32
+    }
+}
+
+fn colour_transformer() -> TransformerStage {
+    TransformerStage::with_settings(TransformerSettings {
+        core_size: TRANSFORMER_CORE_SIZE,
+        ..TransformerSettings::line_transformer()
+    })
+}
+
+/// The oversampled part of the colour model: input transformer and class-A stage.
+#[derive(Clone, Debug)]
+pub struct ColourModel {
+    input_transformer: TransformerStage,
+    class_a: ClassAStage,
+    /// Base volts per transformer-secondary volt.
+    base_drive: f32,
+}
+
+impl ColourModel {
+    /// Builds the transformer and the transistor stage.
+    pub fn new() -> Self {
+        Self {
+            input_transformer: colour_transformer(),
+            class_a: ClassAStage::new(),
+            base_drive: 1.0,
+        }
+    }
+}
+
+impl Default for ColourModel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ModelStage for ColourModel {
+    fn set_gain(&mut self, gain: f32) {
+        self.base_drive = (f64::from(gain) / class_a_small_signal_gain()) as f32;
+    }
+}
+
+impl Processor for ColourModel {
+    fn prepare(&mut self, sample_rate: f32, max_block: usize) {
+        self.input_transformer.prepare(sample_rate, max_block);
+        self.class_a.prepare(sample_rate, max_block);
+    }
+
+    fn reset(&mut self) {
+        self.input_transformer.reset();
+        self.class_a.reset();
+    }
+
+    #[inline]
+    fn process_sample(&mut self, input: f32) -> f32 {
+        let secondary = self.input_transformer.process_sample(input);
+        self.class_a.process_sample(secondary * self.base_drive)
+    }
+}
+
+/// The host-rate part of the colour model: output transformer and the voicing EQ.
+#[derive(Clone, Debug)]
+pub struct ColourOutput {
+    output_transformer: TransformerStage,
+    low_shelf: Biquad,
+    presence: Biquad,
+}
+
+impl ColourOutput {
+    /// Builds the output transformer and the voicing filters for `sample_rate` Hz.
+    pub fn new(sample_rate: f32) -> Self {
+        let mut output = Self {
+            output_transformer: colour_transformer(),
+            low_shelf: Biquad::low_shelf(
+                sample_rate,
+                VOICING_LOW_SHELF.0,
+                std::f32::consts::FRAC_1_SQRT_2,
+                VOICING_LOW_SHELF.1,
+            ),
+            presence: Biquad::peaking(
+                sample_rate,
+                VOICING_PRESENCE.0,
+                VOICING_PRESENCE.1,
+                VOICING_PRESENCE.2,
+            ),
+        };
+        output.prepare(sample_rate, 0);
+        output
+    }
+
+    /// The voicing EQ's exact response (the transformer's linear part is flat in the audio band
+    /// apart from its low corner, included here).
+    pub fn response(&self, frequency_hz: f64) -> Complex64 {
+        let transformer_corner = self.output_transformer.low_corner_hz();
+        let s = Complex64::new(0.0, frequency_hz);
+        let transformer = s / (s + transformer_corner);
+        transformer * self.low_shelf.response(frequency_hz) * self.presence.response(frequency_hz)
+    }
+}
+
+impl Processor for ColourOutput {
+    fn prepare(&mut self, sample_rate: f32, max_block: usize) {
+        self.output_transformer.prepare(sample_rate, max_block);
+        self.low_shelf.prepare(sample_rate, max_block);
+        self.presence.prepare(sample_rate, max_block);
+    }
+
+    fn reset(&mut self) {
+        self.output_transformer.reset();
+        self.low_shelf.reset();
+        self.presence.reset();
+    }
+
+    #[inline]
+    fn process_sample(&mut self, input: f32) -> f32 {
+        let secondary = self.output_transformer.process_sample(input);
+        self.presence
+            .process_sample(self.low_shelf.process_sample(secondary))
+    }
+}
