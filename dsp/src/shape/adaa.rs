@@ -48,6 +48,8 @@ pub struct TabulatedCurve {
     step: f64,
     inverse_step: f64,
     segment_count_as_float: f64,
+    /// The largest `f64` below `segment_count_as_float`.
+    last_position: f64,
     /// Per segment `i`, with `t ∈ [0, 1)` the position inside it:
     /// `F(input_min + (i + t)·step) = c[0] + c[1]·t + c[2]·t² + c[3]·t³ + c[4]·t⁴`.
     segments: Vec<[f64; 5]>,
@@ -120,8 +122,8 @@ impl TabulatedCurve {
             "TabulatedCurve needs a finite, non-empty input range, got [{input_min}, {input_max}]"
         );
         assert!(
-            segment_count > 0,
-            "TabulatedCurve needs at least one segment"
+            segment_count > 0 && segment_count < i32::MAX as usize,
+            "TabulatedCurve needs between 1 and 2³¹ − 2 segments, got {segment_count}"
         );
         let step = (input_max - input_min) / segment_count as f64;
         let node = |index: usize| input_min + step * index as f64;
@@ -167,6 +169,7 @@ impl TabulatedCurve {
             step,
             inverse_step: 1.0 / step,
             segment_count_as_float: segment_count as f64,
+            last_position: f64::from_bits((segment_count as f64).to_bits() - 1),
             segments,
             low_edge: CurveEdge {
                 input: input_min,
@@ -192,6 +195,30 @@ impl TabulatedCurve {
         table
     }
 
+    /// The segment holding `position` (in grid steps from `input_min`) and the fraction into it.
+    ///
+    /// Callers have checked `0 ≤ position < segment_count`. This is the audio path's hot spot:
+    /// a saturating `as` cast and a bounds check would cost a dozen instructions per lookup.
+    #[inline(always)]
+    fn segment_at(&self, position: f64) -> (&[f64; 5], f64) {
+        let (_, coefficients, t) = self.indexed_segment_at(position);
+        (coefficients, t)
+    }
+
+    /// [`TabulatedCurve::segment_at`] that also returns the segment's index.
+    #[inline(always)]
+    fn indexed_segment_at(&self, position: f64) -> (usize, &[f64; 5], f64) {
+        debug_assert!(position >= 0.0 && position < self.segment_count_as_float);
+        // SAFETY: 0 ≤ position < segment_count < i32::MAX (checked by the caller and at
+        // construction), so the truncation is representable.
+        let index = unsafe { position.to_int_unchecked::<i32>() };
+        let t = position - f64::from(index);
+        let index = index as usize;
+        // SAFETY: as above, 0 ≤ index < segment_count = segments.len().
+        let coefficients = unsafe { self.segments.get_unchecked(index) };
+        (index, coefficients, t)
+    }
+
     /// Lower end of the tabulated input range.
     pub fn input_min(&self) -> f64 {
         self.input_min
@@ -212,9 +239,7 @@ impl TabulatedCurve {
     pub fn value(&self, input: f64) -> f64 {
         let position = (input - self.input_min) * self.inverse_step;
         if position >= 0.0 && position < self.segment_count_as_float {
-            let index = position as usize;
-            let t = position - index as f64;
-            let c = &self.segments[index];
+            let (c, t) = self.segment_at(position);
             (c[1] + t * (2.0 * c[2] + t * (3.0 * c[3] + t * 4.0 * c[4]))) * self.inverse_step
         } else if position < 0.0 {
             self.low_edge.value(input)
@@ -227,9 +252,7 @@ impl TabulatedCurve {
     pub fn slope(&self, input: f64) -> f64 {
         let position = (input - self.input_min) * self.inverse_step;
         if position >= 0.0 && position < self.segment_count_as_float {
-            let index = position as usize;
-            let t = position - index as f64;
-            let c = &self.segments[index];
+            let (c, t) = self.segment_at(position);
             (2.0 * c[2] + t * (6.0 * c[3] + t * 12.0 * c[4]))
                 * self.inverse_step
                 * self.inverse_step
@@ -240,14 +263,32 @@ impl TabulatedCurve {
         }
     }
 
+    /// `F` at `input` clamped into the table's range, with the grid point it fell on, so that a
+    /// companion table on the same grid can be read without a second search.
+    ///
+    /// No branch: the position is clamped into `[0, segment_count)` with two min/max operations
+    /// (NaN lands on the lower end).
+    #[inline(always)]
+    pub fn clamped_antiderivative(&self, input: f64) -> (f64, GridPoint) {
+        let position = ((input - self.input_min) * self.inverse_step)
+            .max(0.0)
+            .min(self.last_position);
+        let (index, c, t) = self.indexed_segment_at(position);
+        let antiderivative = c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * c[4])));
+        (antiderivative, GridPoint { index, fraction: t })
+    }
+
+    /// Number of grid segments.
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
     /// The antiderivative `F(input)`, exact integral of [`TabulatedCurve::value`].
     #[inline]
     pub fn antiderivative(&self, input: f64) -> f64 {
         let position = (input - self.input_min) * self.inverse_step;
         if position >= 0.0 && position < self.segment_count_as_float {
-            let index = position as usize;
-            let t = position - index as f64;
-            let c = &self.segments[index];
+            let (c, t) = self.segment_at(position);
             c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * c[4])))
         } else if position < 0.0 {
             self.low_edge.antiderivative(input)
@@ -255,6 +296,15 @@ impl TabulatedCurve {
             self.high_edge.antiderivative(input)
         }
     }
+}
+
+/// Where an input fell on a [`TabulatedCurve`]'s grid: segment index and fraction into it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GridPoint {
+    /// Segment index, `0 ≤ index < segment_count`.
+    pub index: usize,
+    /// Position inside the segment, `0 ≤ fraction < 1`.
+    pub fraction: f64,
 }
 
 /// The state of first-order ADAA: the previous input and its antiderivative.
@@ -284,6 +334,23 @@ impl Adaa {
     /// The previous input the state remembers.
     pub fn previous_input(&self) -> f64 {
         self.previous_input
+    }
+
+    /// [`Adaa::process`] for an `input` already inside the curve's range, also returning the grid
+    /// point `input` fell on (for a companion table on the same grid). An input outside the range
+    /// is treated as the nearest end for `F` (keep it inside to stay exact).
+    #[inline(always)]
+    pub fn process_inside(&mut self, curve: &TabulatedCurve, input: f64) -> (f64, GridPoint) {
+        let (antiderivative, point) = curve.clamped_antiderivative(input);
+        let difference = input - self.previous_input;
+        let output = if difference.abs() > curve.ill_conditioned_width {
+            (antiderivative - self.previous_antiderivative) / difference
+        } else {
+            curve.value(0.5 * (input + self.previous_input))
+        };
+        self.previous_input = input;
+        self.previous_antiderivative = antiderivative;
+        (output, point)
     }
 
     /// One step of first-order ADAA of `curve` at `input` (which must be finite).

@@ -38,13 +38,13 @@
 //! 7.2 Hz high-pass). The stage inverts, like the real one: positive grid swing pulls the plate
 //! down. Small-signal gain is about −60 (35.6 dB); see [`TriodeStage::small_signal_gain`].
 //!
-//! Cost on the audio path: one ADAA table step, a grid-current lookup only while the grid conducts,
-//! and two one-pole updates; no `exp`/`ln`.
+//! Cost on the audio path: one ADAA table step, the grid current read from a companion table on
+//! the same grid point (linear per segment, no second search), and two one-pole updates; no
+//! `exp`/`ln`, no branch but ADAA's ill-conditioned test.
 
-use super::adaa::{Adaa, TabulatedCurve};
+use super::adaa::{Adaa, GridPoint, TabulatedCurve};
 use super::solve::root_of_increasing;
 use crate::Processor;
-use crate::guard::sanitize;
 
 /// Koren's triode plate-current model (Koren, Glass Audio 1996).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -256,8 +256,8 @@ pub struct TriodeStage {
     circuit: TriodeCircuit,
     quiescent: QuiescentPoint,
     transfer: TabulatedCurve,
-    grid_current: TabulatedCurve,
-    conduction_threshold: f64,
+    /// Grid current per transfer segment: `[amperes at the segment start, change across it]`.
+    grid_current: Vec<[f64; 2]>,
     small_signal_gain: f64,
     drive: f64,
     // Per-rate coefficients.
@@ -293,24 +293,30 @@ impl TriodeStage {
         );
         let grid_current_at =
             |node: f64| (node - circuit.grid_voltage(node, cathode)) / circuit.grid_stopper;
-        let conduction_threshold = root_of_increasing(
-            |node| grid_current_at(node) - CONDUCTION_FLOOR,
-            NODE_RANGE.0,
-            NODE_RANGE.1,
-        );
-        let grid_current = TabulatedCurve::from_function(
-            grid_current_at,
-            conduction_threshold,
-            NODE_RANGE.1,
-            TRANSFER_SEGMENTS / 2,
-        );
+        // Grid current on the transfer table's own grid, linear per segment: value at the segment
+        // start and change across it. Currents below the conduction floor are taken as zero.
+        let step = transfer.step();
+        let current_or_zero = |node: f64| {
+            let current = grid_current_at(node);
+            if current < CONDUCTION_FLOOR {
+                0.0
+            } else {
+                current
+            }
+        };
+        let grid_current: Vec<[f64; 2]> = (0..transfer.segment_count())
+            .map(|index| {
+                let start = NODE_RANGE.0 + step * index as f64;
+                let at_start = current_or_zero(start);
+                [at_start, current_or_zero(start + step) - at_start]
+            })
+            .collect();
         let small_signal_gain = transfer.slope(0.0);
         let mut stage = Self {
             circuit,
             quiescent,
             transfer,
             grid_current,
-            conduction_threshold,
             small_signal_gain,
             drive: 1.0,
             step_per_capacitance: 0.0,
@@ -362,9 +368,17 @@ impl TriodeStage {
         -self.coupling_voltage
     }
 
-    /// Node-A voltage above which the grid current (≥ 1 nA) is taken into account, volts.
-    pub fn conduction_threshold(&self) -> f64 {
-        self.conduction_threshold
+    /// Grid current (amperes) the stage uses at a node-A voltage, as on the audio path.
+    pub fn grid_current(&self, node_voltage: f64) -> f64 {
+        let (_, point) = self.transfer.clamped_antiderivative(node_voltage);
+        self.grid_current_at(point)
+    }
+
+    #[inline(always)]
+    fn grid_current_at(&self, point: GridPoint) -> f64 {
+        // The grid point comes from the transfer table, which has exactly as many segments.
+        let [at_start, change] = self.grid_current[point.index];
+        at_start + change * point.fraction
     }
 }
 
@@ -389,21 +403,66 @@ impl Processor for TriodeStage {
 
     #[inline]
     fn process_sample(&mut self, input: f32) -> f32 {
-        let source = f64::from(sanitize(input)) * self.drive;
-        let node = (source - self.coupling_voltage).clamp(NODE_RANGE.0, NODE_RANGE.1);
-        let plate = self.adaa.process(&self.transfer, node);
+        let mut state = self.running_state();
+        let output = self.step(&mut state, input);
+        self.store_state(state);
+        output as f32
+    }
 
-        // Coupling capacitor: grid-leak current always, grid current only while it conducts.
-        let mut current = node * self.grid_leak_conductance;
-        if node > self.conduction_threshold {
-            current += self.grid_current.value(node);
+    /// The per-sample update with the slow states held in locals, flushed of tiny values once per
+    /// block rather than per sample.
+    fn process_block(&mut self, block: &mut [f32]) {
+        let mut state = self.running_state();
+        for sample in block.iter_mut() {
+            *sample = self.step(&mut state, *sample) as f32;
         }
-        self.coupling_voltage =
-            flush_tiny(self.coupling_voltage + current * self.step_per_capacitance);
+        self.store_state(state);
+    }
+}
+
+/// The slow states of [`TriodeStage`], copied into locals while a block runs.
+#[derive(Clone, Copy)]
+struct RunningState {
+    coupling_voltage: f64,
+    previous_plate: f64,
+    output: f64,
+}
+
+impl TriodeStage {
+    #[inline(always)]
+    fn running_state(&self) -> RunningState {
+        RunningState {
+            coupling_voltage: self.coupling_voltage,
+            previous_plate: self.previous_plate,
+            output: self.output,
+        }
+    }
+
+    #[inline(always)]
+    fn store_state(&mut self, state: RunningState) {
+        self.coupling_voltage = flush_tiny(state.coupling_voltage);
+        self.previous_plate = state.previous_plate;
+        self.output = flush_tiny(state.output);
+    }
+
+    /// One sample: grid node, ADAA plate transfer, coupling-capacitor charge, output coupling.
+    #[inline(always)]
+    fn step(&mut self, state: &mut RunningState, input: f32) -> f64 {
+        // No `sanitize` needed: `max`/`min` map NaN to the range's low end and ±∞ or huge values
+        // to its ends, so hostile input only ever reaches the table's flat extremes.
+        let source = f64::from(input) * self.drive;
+        let node = (source - state.coupling_voltage)
+            .max(NODE_RANGE.0)
+            .min(NODE_RANGE.1);
+        let (plate, point) = self.adaa.process_inside(&self.transfer, node);
+
+        // Coupling capacitor: grid-leak current plus grid current (zero unless the grid conducts).
+        let current = node * self.grid_leak_conductance + self.grid_current_at(point);
+        state.coupling_voltage += current * self.step_per_capacitance;
 
         // Output coupling capacitor into the next grid leak (one-pole high-pass).
-        self.output = flush_tiny(self.output_pole * (self.output + plate - self.previous_plate));
-        self.previous_plate = plate;
-        self.output as f32
+        state.output = self.output_pole * (state.output + plate - state.previous_plate);
+        state.previous_plate = plate;
+        state.output
     }
 }
