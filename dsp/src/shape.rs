@@ -12,8 +12,8 @@
 //! | [`TriodeStage`] | 12AX7 on a load line, grid conduction, coupling-cap bias shift | even-dominant, bloom |
 //! | [`OpAmpStage`] | feedback loop around a rail-limited output stage | clean, quick knee, odd |
 //! | [`TransformerStage`] | flux-domain core with nonlinear magnetising current | H3, rises as frequency falls |
-//! | [`PushPullStage`] | two power triodes in class AB on a composite load line | odd, crossover, soft clip |
-//! | [`SingleEndedStage`] | one power triode in class A on a transformer load line | even, asymmetric clip |
+//! | [`PushPullStage`] | two 6L6GC in class AB on a composite load line, global feedback | odd, crossover, clip |
+//! | [`SingleEndedStage`] | one 300B in class A on a transformer load line, global feedback | even, asymmetric clip |
 //! | [`SolidStateStage`] | feedback amplifier, class-AB output with crossover, hard rails | clean then hard clip |
 
 pub mod adaa;

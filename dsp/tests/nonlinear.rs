@@ -352,6 +352,22 @@ fn transformer_distortion_rises_as_frequency_falls() {
         "transformer H3 at 50 Hz {h3_50:.1} dB must exceed H3 at 800 Hz {h3_800:.1} dB by 20 dB"
     );
     let slope = (h3_100 - h3_200).max(h3_50 - h3_100);
+    // Where it reaches 1 % at 20 Hz (its low-frequency headroom), for the record.
+    let mut low_stage = TransformerStage::line_transformer();
+    let one_percent_peak = amplitude_for_thd(
+        |amplitude| harmonics(&mut low_stage, TRANSFORMER_RATE, 20.0, amplitude, 1.0).thd_ratio(),
+        0.01,
+        5.0,
+        200.0,
+    );
+    let one_percent_dbu = 20.0 * (f64::from(one_percent_peak) / dbu_to_peak_volts(0.0)).log10();
+    println!(
+        "transformer reaches 1 % THD at 20 Hz at {one_percent_dbu:.1} dBu ({one_percent_peak:.1} V peak)"
+    );
+    assert!(
+        (29.0..=35.0).contains(&one_percent_dbu),
+        "line transformer 1 % point at 20 Hz: {one_percent_dbu:.1} dBu, expected about +32 dBu"
+    );
     assert!(
         (9.0..=15.0).contains(&((h3_50 - h3_800) / 4.0)),
         "transformer H3 slope {:.1} dB/octave (50–800 Hz), Whitlock: about 12 (100→200 Hz: {slope:.1})",

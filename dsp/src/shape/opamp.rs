@@ -15,10 +15,15 @@
 //! construction into a [`TabulatedCurve`] and played with first-order ADAA.
 //!
 //! What that gives: far below the rails the loop divides the output stage's own (odd, cubic)
-//! distortion by `1 + L`, so the stage is clean (THD ≈ (u²/8)/(1 + L) for p = 1 … smaller for
-//! larger p; about 1e−6 % at 20 dB below clipping with the defaults); close to the rails the
-//! output stage runs out of gain, the loop gain collapses and the curve bends within a few percent
-//! of the rail: a quick, symmetric knee (odd harmonics only).
+//! distortion by `1 + L`, so the stage is clean (THD ≈ (u²/8)/(1 + L) for p = 1, u the output over
+//! the rail: about 0.0004 % at 20 dB below clipping with the defaults at G = 10, L = 300); close to
+//! the rails the output stage runs out of gain, the loop gain collapses and the curve bends within
+//! a few percent of the rail: a quick, symmetric knee (odd harmonics only), 1 % THD at a
+//! fundamental of about 1.02 × the rail, 0.16 % at 1 dB below that.
+//!
+//! The knee sharpens as the loop gain grows (smaller `G`); with the defaults at G = 10 the 7 kHz
+//! aliasing test reads about −94 dB at 4× minimum-phase oversampling with ADAA; at G = 1
+//! (L = 3000) the knee is as hard as a clipper's and aliasing rises accordingly.
 //!
 //! Scaling: `process_sample` takes the stage's input in volts and returns its output in volts,
 //! `G·x` while clean, never beyond ±`rail_voltage`. The preamp's op-amp model clips at about
@@ -36,7 +41,7 @@ pub struct OpAmpSettings {
     pub rail_voltage: f64,
     /// Closed-loop gain `G = 1/β` of the non-inverting amplifier (≥ 1).
     pub closed_loop_gain: f64,
-    /// Open-loop gain `A` of the amplifier in the audio band (linear, e.g. 1e4 = 80 dB).
+    /// Open-loop gain `A` of the amplifier in the audio band (linear, e.g. 3e3 ≈ 70 dB).
     pub open_loop_gain: f64,
     /// Rapp smoothness `p` of the output stage's saturation (1 = soft … 4 = hard).
     pub output_stage_smoothness: f64,

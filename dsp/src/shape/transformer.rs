@@ -38,7 +38,7 @@
 //!
 //! Calibration: the reference part (core size 1, L0 = 20 H, source 200 Ω + winding 50 Ω) gives
 //! about 0.03 % THD at +26 dBu (21.9 V peak), 60 Hz, the figure DESIGN.md states for a good line
-//! transformer; the 1 % point at 20 Hz is about +32 dBu. Level mapping: `process_sample` takes
+//! transformer; the 1 % point at 20 Hz is about +33 dBu. Level mapping: `process_sample` takes
 //! the primary voltage in volts and returns the secondary voltage in volts (1:1).
 
 use super::adaa::TabulatedCurve;
