@@ -1,77 +1,71 @@
-//! The preamp's signal path: input gain → preamp stage → output trim, per channel, with a
-//! click-free bypass.
-//!
-//! Parameters are read through their smoothers in chunks of [`CHUNK`] samples so that every
-//! channel sees the same per-sample values without allocating.
+//! The preamp's engine: one [`PreampChannel`] per audio channel, fed with settings translated from
+//! the plugin's parameters. Host bypass is a cross-fade to the latency-aligned dry signal.
 
-use gainstage_dsp::guard::sanitize;
-use gainstage_dsp::ramp::LinearRamp;
-use nice_plug::prelude::*;
+use gainstage_dsp::oversample::{FilterFlavour, OversamplingFactor};
+use gainstage_dsp::preamp::channel::{ChannelSettings, PreampChannel};
+use gainstage_dsp::preamp::level_match::LevelMatch;
+use gainstage_dsp::preamp::model::ModelSet;
 
 use crate::params::PreampParams;
 
-/// Samples processed per inner chunk; the smoothed parameter values for one chunk live on the stack.
-const CHUNK: usize = 64;
-
-/// Time for the bypass cross-fade, in seconds.
-const BYPASS_FADE_SECONDS: f32 = 0.01;
+/// Oversampling used for real-time processing.
+const REALTIME_FACTOR: OversamplingFactor = OversamplingFactor::X4;
+/// Filter flavour used for real-time processing (zero reported latency).
+const REALTIME_FLAVOUR: FilterFlavour = FilterFlavour::MinimumPhase;
 
 /// The preamp's DSP state for every channel.
 #[derive(Default)]
 pub struct PreampEngine {
-    sample_rate: f32,
-    channels: usize,
-    /// Mix between processed (1.0) and bypassed (0.0) signal.
-    wet: LinearRamp,
+    channels: Vec<PreampChannel>,
+    settings: Option<ChannelSettings>,
 }
 
 impl PreampEngine {
-    /// Prepares for `channels` channels at `sample_rate` Hz with blocks of at most `max_block` samples.
-    pub fn prepare(&mut self, sample_rate: f32, _max_block: usize, channels: usize) {
-        self.sample_rate = sample_rate;
-        self.channels = channels;
-        self.wet.prepare(sample_rate, BYPASS_FADE_SECONDS);
+    /// Builds the channels for `channel_count` channels at `sample_rate` Hz. Allocates and solves
+    /// the circuits: call from `activate`, never from the audio thread.
+    pub fn prepare(&mut self, sample_rate: f32, _max_block: usize, channel_count: usize) {
+        let models = ModelSet::new();
+        let level_match = LevelMatch::shared();
+        self.channels = (0..channel_count)
+            .map(|_| {
+                PreampChannel::new(
+                    sample_rate,
+                    REALTIME_FACTOR,
+                    REALTIME_FLAVOUR,
+                    &models,
+                    &level_match,
+                )
+            })
+            .collect();
+        self.settings = None;
     }
 
     /// Delay the signal path adds, in samples at the host rate.
     pub fn latency(&self) -> u32 {
-        0
+        self.channels.first().map_or(0, PreampChannel::latency)
     }
 
-    /// Clears every state and settles the ramps on the current parameter values.
+    /// Clears every state and settles every smoother on the present parameter values.
     pub fn reset(&mut self, params: &PreampParams) {
-        self.wet.settle(wet_target(params));
+        let settings = params.channel_settings();
+        for channel in &mut self.channels {
+            channel.set_settings(settings);
+            channel.reset();
+        }
+        self.settings = Some(settings);
     }
 
     /// Processes the host's channels in place.
     pub fn process(&mut self, channels: &mut [&mut [f32]], params: &PreampParams) {
-        let length = channels.first().map_or(0, |channel| channel.len());
-        self.wet.set_target(wet_target(params));
-        let mut start = 0;
-        while start < length {
-            let chunk_length = CHUNK.min(length - start);
-            let mut input_gain = [0.0f32; CHUNK];
-            let mut output_gain = [0.0f32; CHUNK];
-            let mut wet = [0.0f32; CHUNK];
-            for index in 0..chunk_length {
-                input_gain[index] = util::db_to_gain(params.gain_db.smoothed.next());
-                output_gain[index] = util::db_to_gain(params.output_db.smoothed.next());
-                wet[index] = self.wet.advance();
+        let settings = params.channel_settings();
+        if self.settings != Some(settings) {
+            for channel in &mut self.channels {
+                channel.set_settings(settings);
             }
-            for channel in channels.iter_mut() {
-                let samples = &mut channel[start..start + chunk_length];
-                for (index, sample) in samples.iter_mut().enumerate() {
-                    let dry = sanitize(*sample);
-                    let processed = dry * input_gain[index] * output_gain[index];
-                    *sample = dry + wet[index] * (processed - dry);
-                }
-            }
-            start += chunk_length;
+            self.settings = Some(settings);
+        }
+        for (samples, channel) in channels.iter_mut().zip(self.channels.iter_mut()) {
+            channel.process(samples);
         }
     }
-}
-
-/// 1.0 when the plugin is active, 0.0 when bypassed.
-fn wet_target(params: &PreampParams) -> f32 {
-    if params.bypass.value() { 0.0 } else { 1.0 }
 }
