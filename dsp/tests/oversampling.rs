@@ -213,40 +213,41 @@ fn worst_image_db(oversampler: &mut Oversampler, tone_hz: f64, base_rate: f64) -
         })
 }
 
-/// Level (dB, negative) that a high-rate tone at `alias_source_hz` leaves after downsampling,
-/// relative to a pass-band tone of the same amplitude (1 kHz) through the same path.
-fn alias_level_db(
+/// Mean-square level a high-rate tone at `frequency_hz` leaves after downsampling (settled), with
+/// the tone written straight into the high-rate buffer, amplitude 1.
+fn downsampled_level(
     factor: OversamplingFactor,
     flavour: FilterFlavour,
-    alias_source_hz: f64,
+    frequency_hz: f64,
     base_rate: f64,
 ) -> f64 {
     let ratio = factor.ratio();
-    let length = 8192;
-    let settle = 2048;
-    let level = |frequency_hz: f64| {
-        let mut oversampler = prepared(factor, flavour);
-        let high_rate_tone = sine(frequency_hz, base_rate * ratio as f64, length * ratio);
-        let silence = vec![0.0; BLOCK];
-        let mut output = vec![0.0; length];
-        for (block_index, block) in output.chunks_mut(BLOCK).enumerate() {
-            let high_rate = oversampler.upsample(&silence[..block.len()]);
-            let start = block_index * BLOCK * ratio;
-            high_rate.copy_from_slice(&high_rate_tone[start..start + high_rate.len()]);
-            oversampler.downsample(block);
-        }
-        mean_square(&output[settle..])
-    };
-    let reference = level(1000.0);
-    10.0 * (level(alias_source_hz) / reference).log10()
+    let length = 4096;
+    let settle = 1024;
+    let mut oversampler = prepared(factor, flavour);
+    let high_rate_tone = sine(frequency_hz, base_rate * ratio as f64, length * ratio);
+    let silence = vec![0.0; BLOCK];
+    let mut output = vec![0.0; length];
+    for (block_index, block) in output.chunks_mut(BLOCK).enumerate() {
+        let high_rate = oversampler.upsample(&silence[..block.len()]);
+        let start = block_index * BLOCK * ratio;
+        high_rate.copy_from_slice(&high_rate_tone[start..start + high_rate.len()]);
+        oversampler.downsample(block);
+    }
+    mean_square(&output[settle..])
 }
 
-/// Tones for the image measurement, Hz at 44.1 kHz: low, mid and the top of the pass band.
-const IMAGE_TONES_HZ: [f64; 4] = [1000.0, 7000.0, 15_000.0, 20_000.0];
+/// Pass-band tones for the image measurement, Hz at 44.1 kHz: 100 Hz to the 20 kHz edge.
+const IMAGE_TONES_HZ: [f64; 12] = [
+    100.0, 1000.0, 3000.0, 5000.0, 7000.0, 9000.0, 11_000.0, 13_000.0, 15_000.0, 17_000.0,
+    19_000.0, 20_000.0,
+];
 
-/// High-rate tones for the alias measurement, as multiples of the base rate: the stop band of the
-/// first stage (0.55 … 1.45 fs) and of the later ones, up to each factor's Nyquist frequency.
-const ALIAS_SOURCES_FS: [f64; 11] = [0.547, 0.6, 0.75, 1.0, 1.25, 1.45, 1.9, 2.6, 3.5, 5.3, 7.7];
+/// Offsets (fractions of the base rate) around each multiple `k·fs` of the base rate at which the
+/// alias test puts its high-rate tones. Everything within ±0.4535·fs (±20 kHz at 44.1 kHz) of a
+/// multiple of fs folds into the 0–20 kHz pass band when the cascade decimates, so these points
+/// cover the whole stop band of every stage, edges included.
+const ALIAS_OFFSETS_FS: [f64; 9] = [-0.4535, -0.4, -0.3, -0.17, 0.0, 0.11, 0.25, 0.37, 0.4535];
 
 fn image_and_alias_rejection(factor: OversamplingFactor, flavour: FilterFlavour) -> (f64, f64) {
     let base_rate = 44_100.0;
@@ -259,15 +260,21 @@ fn image_and_alias_rejection(factor: OversamplingFactor, flavour: FilterFlavour)
             worst_image = (image_db, image_hz, tone);
         }
     }
+    let reference = downsampled_level(factor, flavour, 1000.0, base_rate);
+    let nyquist_multiple = factor.ratio() as f64 / 2.0;
     let mut worst_alias = (f64::NEG_INFINITY, 0.0);
-    for multiple in ALIAS_SOURCES_FS
-        .iter()
-        .filter(|&&multiple| multiple < factor.ratio() as f64 / 2.0)
-    {
-        let source_hz = multiple * base_rate;
-        let alias_db = alias_level_db(factor, flavour, source_hz, base_rate);
-        if alias_db > worst_alias.0 {
-            worst_alias = (alias_db, source_hz);
+    for multiple in 1..=factor.ratio() / 2 {
+        for offset in ALIAS_OFFSETS_FS {
+            let source_fs = multiple as f64 + offset;
+            if source_fs >= nyquist_multiple {
+                continue;
+            }
+            let source_hz = source_fs * base_rate;
+            let level = downsampled_level(factor, flavour, source_hz, base_rate);
+            let alias_db = 10.0 * (level / reference).log10();
+            if alias_db > worst_alias.0 {
+                worst_alias = (alias_db, source_hz);
+            }
         }
     }
     println!(
@@ -516,6 +523,25 @@ fn processing_and_reset_do_not_allocate() {
                 allocations,
                 0,
                 "{}: {allocations} allocations in process_block/upsample/downsample/reset",
+                name(factor, flavour)
+            );
+        }
+    }
+}
+
+#[test]
+fn decaying_tails_end_in_exact_zeros_not_denormals() {
+    for flavour in FLAVOURS {
+        for factor in OversamplingFactor::ALL {
+            let mut signal = vec![0.0; 20_000];
+            signal[0] = 1.0;
+            let output = round_trip(&mut prepared(factor, flavour), &signal);
+            let tail = &output[19_000..];
+            let non_zero = tail.iter().filter(|&&sample| sample != 0.0).count();
+            let denormal = output.iter().filter(|sample| sample.is_subnormal()).count();
+            assert!(
+                non_zero == 0 && denormal == 0,
+                "{}: {non_zero} non-zero samples in the last 1000 of 20000 after an impulse, {denormal} denormal outputs",
                 name(factor, flavour)
             );
         }
