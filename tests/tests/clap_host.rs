@@ -220,6 +220,18 @@ fn editable_params(instance: &PluginUnderTest) -> Vec<ParamDescription> {
         .collect()
 }
 
+/// The parameter the event, bypass and state checks move: the first editable continuous one
+/// (such as a gain), else the first editable one of any kind.
+fn probe_param(plugin: Plugin, instance: &PluginUnderTest) -> ParamDescription {
+    let editable = editable_params(instance);
+    editable
+        .iter()
+        .find(|param| !param.is_stepped())
+        .or_else(|| editable.first())
+        .cloned()
+        .unwrap_or_else(|| panic!("{plugin:?} has no editable parameter besides bypass"))
+}
+
 /// A valid value a quarter of the range away from the default (at least one step for stepped
 /// parameters), snapped to the plugin's own grid by a text round trip.
 fn value_away_from_default(
@@ -358,10 +370,7 @@ fn check_params(plugin: Plugin) -> anyhow::Result<()> {
     );
 
     // A parameter change sent as an event inside a block, at a frame offset.
-    let target_param = editable_params(&instance)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("{plugin:?} has no editable parameter besides bypass"));
+    let target_param = probe_param(plugin, &instance);
     let name = target_param.name.clone();
     let target = value_away_from_default(&mut instance, &target_param)?;
     assert!(
@@ -469,10 +478,7 @@ fn check_bypass(plugin: Plugin) -> anyhow::Result<()> {
     for bypassed in [true, false] {
         let mut instance = PluginUnderTest::load(plugin)?;
         // Move the first editable parameter so that processing is clearly audible.
-        let moved = editable_params(&instance)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("{plugin:?} has no editable parameter besides bypass"));
+        let moved = probe_param(plugin, &instance);
         let moved_value = value_away_from_default(&mut instance, &moved)?;
         instance.set_param(&moved.name, moved_value)?;
         let bypass = instance
@@ -536,10 +542,7 @@ fn check_event_timing(plugin: Plugin) -> anyhow::Result<()> {
     let mut latency = 0;
     for with_event in [false, true] {
         let mut instance = PluginUnderTest::load(plugin)?;
-        let param = editable_params(&instance)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("{plugin:?} has no editable parameter besides bypass"));
+        let param = probe_param(plugin, &instance);
         let target = value_away_from_default(&mut instance, &param)?;
         instance.activate(sample_rate, 1, block_size, Layout::Stereo)?;
         latency = instance.latency() as usize;
@@ -636,9 +639,7 @@ fn check_state(plugin: Plugin) -> anyhow::Result<()> {
     );
 
     // Change a parameter after saving.
-    let changed = editable
-        .first()
-        .unwrap_or_else(|| panic!("{plugin:?} has no editable parameter besides bypass"));
+    let changed = probe_param(plugin, &original);
     original.set_param(&changed.name, changed.default_value)?;
     let changed_value = original.param_value(&changed.name)?;
     let saved_value = saved_values
