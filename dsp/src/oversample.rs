@@ -7,7 +7,7 @@
 //! band and does most of the work; the later stages have wide transition bands and few coefficients.
 //!
 //! - [`FilterFlavour::MinimumPhase`]: polyphase IIR half-bands ([`iir_halfband`]), elliptic designs,
-//!   ≥ 104 dB stop band, reported latency 0 (the filters still have a small low-frequency group delay,
+//!   104 dB stop band, reported latency 0 (the filters still have a small low-frequency group delay,
 //!   see [`Oversampler::group_delay`]).
 //! - [`FilterFlavour::LinearPhase`]: polyphase equiripple FIR half-bands ([`fir_halfband`], designed by
 //!   the Remez exchange in [`equiripple`]), ≥ 100 dB
@@ -430,16 +430,18 @@ impl Oversampler {
         -phase_step / angle_step
     }
 
-    /// The stop-band attenuation the cascade is designed for, dB (positive): the weakest stage's.
-    /// Infinite for [`OversamplingFactor::X1`], which has no filters.
-    pub fn designed_attenuation_db(&self) -> f64 {
+    /// The stop-band attenuation of the cascade, dB (positive): the weakest stage's. For minimum phase,
+    /// what the f32 allpass coefficients reach (104.0 dB for the first stage; the elliptic formula
+    /// gives 104.1 dB before rounding); for linear phase, the 100 dB every equiripple stage is designed
+    /// and checked for. Infinite for [`OversamplingFactor::X1`], which has no filters.
+    pub fn stopband_attenuation_db(&self) -> f64 {
         self.stages
             .iter()
             .map(|stage| match stage {
-                HalfBandStage::IirEight(stage) => stage.designed_attenuation_db(),
-                HalfBandStage::IirFour(stage) => stage.designed_attenuation_db(),
-                HalfBandStage::IirThree(stage) => stage.designed_attenuation_db(),
-                HalfBandStage::IirTwo(stage) => stage.designed_attenuation_db(),
+                HalfBandStage::IirEight(stage) => stage.stopband_attenuation_db(),
+                HalfBandStage::IirFour(stage) => stage.stopband_attenuation_db(),
+                HalfBandStage::IirThree(stage) => stage.stopband_attenuation_db(),
+                HalfBandStage::IirTwo(stage) => stage.stopband_attenuation_db(),
                 HalfBandStage::Fir(_) => LINEAR_PHASE_ATTENUATION_DB,
             })
             .fold(f64::INFINITY, f64::min)
