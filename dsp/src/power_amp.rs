@@ -147,15 +147,15 @@ impl AmpType {
     ///
     /// | type | DF open loop | transformer | core f_sat | supply droop / idle / τ |
     /// |---|---|---|---|---|
-    /// | EL34 push-pull | 0.18 | 3 Hz – 60 kHz | 30 Hz | 22 % / 0.1 / 60 ms |
-    /// | 6L6 push-pull | 0.14 | 3 Hz – 60 kHz | 35 Hz | 20 % / 0.1 / 50 ms |
-    /// | 300B single-ended | 3 | 4 Hz – 45 kHz | 45 Hz | 12 % / 1.0 / 40 ms |
+    /// | EL34 push-pull | 0.18 | 3 Hz – 90 kHz | 30 Hz | 22 % / 0.1 / 60 ms |
+    /// | 6L6 push-pull | 0.14 | 3 Hz – 90 kHz | 35 Hz | 20 % / 0.1 / 50 ms |
+    /// | 300B single-ended | 3 | 4 Hz – 70 kHz | 45 Hz | 12 % / 1.0 / 40 ms |
     /// | solid state | 400 | — | — | 15 % / 0.05 / 120 ms |
     /// | class D | 300 (switches) | LC 40 kHz | — | 6 % / 0.02 / 30 ms |
     pub fn traits(self) -> AmpTraits {
         let push_pull_transformer = Some(TransformerBandwidth {
             low_hz: 3.0,
-            high_hz: 60_000.0,
+            high_hz: 90_000.0,
         });
         match self {
             AmpType::TubePushPullEl34 => AmpTraits {
@@ -186,7 +186,7 @@ impl AmpType {
                 open_loop_damping_factor: 3.0,
                 transformer: Some(TransformerBandwidth {
                     low_hz: 4.0,
-                    high_hz: 45_000.0,
+                    high_hz: 70_000.0,
                 }),
                 saturation_hz: Some(45.0),
                 class_d_corner_hz: None,
@@ -351,8 +351,8 @@ impl Default for PowerAmpSettings {
 
 impl PowerAmpSettings {
     /// True when going from `self` to `other` needs a new signal path (and a cross-fade): a change
-    /// of type, nominal load, kind of load, input or output mode, or quality. Everything else
-    /// glides in place.
+    /// of type, nominal load, kind of load, input or output mode, or quality, or presence or depth
+    /// leaving or reaching zero. Everything else glides in place.
     pub fn needs_new_path(&self, other: &PowerAmpSettings) -> bool {
         let same_input_kind = matches!(
             (self.input, other.input),
@@ -370,6 +370,7 @@ impl PowerAmpSettings {
             _ => false,
         };
         self.amp_type != other.amp_type
+            || self.network().active_shelves() != other.network().active_shelves()
             || self.nominal_ohms != other.nominal_ohms
             || !same_input_kind
             || !same_load_kind
@@ -576,7 +577,7 @@ impl PowerAmp {
             if load_changed {
                 design_single(
                     &mut self.admittance,
-                    &network.admittance_roots(&self.load_model),
+                    &network.admittance_roots(&RationalImpedance::coarse_of(&settings.load)),
                     self.sample_rate,
                     fresh,
                 );
@@ -705,15 +706,17 @@ impl PowerAmp {
 
         // 1. Drive at the base rate.
         let drive_scale = self.drive_scale;
-        let mut peak_drive = 0.0_f32;
+        let (mut most_positive, mut most_negative) = (0.0_f32, 0.0_f32);
         for sample in chunk.iter_mut() {
             let drive = self
                 .drive_filter
                 .process_sample(f64::from(sanitize(*sample) * drive_scale))
                 as f32;
-            peak_drive = peak_drive.max(drive.abs());
+            most_positive = most_positive.max(drive);
+            most_negative = most_negative.min(drive);
             *sample = drive;
         }
+        let peak_drive = most_positive.max(-most_negative);
 
         // 2. The output stage at the oversampled rate; the rail glides along its recent slope.
         let rail_start = self.supply.rail();
@@ -727,39 +730,34 @@ impl PowerAmp {
         let ratio = oversampler.factor();
         let high = oversampler.upsample(chunk);
         let rail_step = rail_slope / ratio as f64;
-        let mut rail = rail_start;
-        let mut clipped = false;
-        let stage = &mut self.stage;
-        let limit = 4.0 * NORMALISED_RANGE;
-        for sample in high.iter_mut() {
-            let drive = (f64::from(*sample) / rail).clamp(-limit, limit);
-            clipped |= drive > clip_positive || drive < -clip_negative;
-            let antiderivative = if weight == 0.0 {
-                lower_curve.antiderivative(drive)
-            } else {
-                let low = lower_curve.antiderivative(drive);
-                low + weight * (upper_curve.antiderivative(drive) - low)
-            };
-            let difference = drive - stage.previous_drive;
-            let shaped = if difference.abs() > ill_conditioned {
-                (antiderivative - stage.previous_antiderivative) / difference
-            } else {
-                let middle = 0.5 * (drive + stage.previous_drive);
-                let low = lower_curve.value(middle);
-                low + weight * (upper_curve.value(middle) - low)
-            };
-            stage.previous_drive = drive;
-            stage.previous_antiderivative = antiderivative;
-            let output = shaped * rail;
-            let fixed = (1.0 + DROOP_FIX) * output - DROOP_FIX * stage.previous_output;
-            stage.previous_output = output;
-            *sample = fixed as f32;
-            rail += rail_step;
-        }
-        if !(stage.previous_antiderivative.is_finite() && stage.previous_output.is_finite()) {
-            *stage = StageState::default();
+        // The clip light: the drive (over the rail) ran past the curve's knee on either side.
+        let clipped = f64::from(most_positive) / rail_start > clip_positive
+            || f64::from(-most_negative) / rail_start > clip_negative;
+        let glide = RailGlide {
+            rail: rail_start,
+            rail_step,
+            inverse_rail: 1.0 / rail_start,
+            inverse_rail_step: -rail_step / (rail_start * rail_start),
+        };
+        let curves = BlendedCurves {
+            lower: lower_curve,
+            upper: upper_curve,
+            weight,
+            ill_conditioned,
+        };
+        self.stage = if weight == 0.0 {
+            run_output_stage::<false>(high, &curves, glide, self.stage)
+        } else {
+            run_output_stage::<true>(high, &curves, glide, self.stage)
+        };
+        if !(self.stage.previous_antiderivative.is_finite()
+            && self.stage.previous_output.is_finite())
+        {
             let low = lower_curve.antiderivative(0.0);
-            stage.previous_antiderivative = low + weight * (upper_curve.antiderivative(0.0) - low);
+            self.stage = StageState {
+                previous_antiderivative: low + weight * (upper_curve.antiderivative(0.0) - low),
+                ..StageState::default()
+            };
         }
         self.network.high.process_block(high);
         oversampler.downsample(chunk);
@@ -771,14 +769,16 @@ impl PowerAmp {
         let watts_per_unit = 2.0 * self.settings.rated_watts.clamp(1.0, 2000.0);
         let mut energy = 0.0;
         let mut peak_voltage = 0.0_f32;
+        self.core_saturation.process_block(chunk);
         for sample in chunk.iter_mut() {
-            let voltage = self.core_saturation.process(*sample);
+            let voltage = *sample;
             let current = self.admittance.process_sample(f64::from(voltage));
             self.supply.advance(current);
             energy += f64::from(voltage) * current;
             peak_voltage = peak_voltage.max(voltage.abs());
             *sample = voltage * output_scale;
         }
+        self.supply.keep_sane();
         self.meters.energy += energy * watts_per_unit;
         self.meters.samples += length;
         self.meters.peak_volts = self
@@ -787,6 +787,82 @@ impl PowerAmp {
             .max(f64::from(peak_voltage) * rail_volts);
         self.meters.clipped |= clipped;
         self.meters.rail_percent = 100.0 * self.supply.rail() / self.supply.idle_rail();
+    }
+}
+
+/// The rail over one chunk at the oversampled rate: a straight glide, with its inverse glided too
+/// (the rail moves by well under 1 % per chunk, so the linearised inverse is exact to 1e-5).
+#[derive(Clone, Copy)]
+struct RailGlide {
+    rail: f64,
+    rail_step: f64,
+    inverse_rail: f64,
+    inverse_rail_step: f64,
+}
+
+/// The two tabulated feedback curves around the user's feedback, and their blend.
+struct BlendedCurves<'a> {
+    lower: &'a TabulatedCurve,
+    upper: &'a TabulatedCurve,
+    weight: f64,
+    ill_conditioned: f64,
+}
+
+/// Runs the output stage over `high` (drive in rated units × rail) in place: first-order ADAA of
+/// the blended curve scaled by the rail, then the droop fix. `BLEND` is false when the feedback sits
+/// exactly on a tabulated step (one table lookup instead of two). Returns the new state.
+#[inline(always)]
+fn run_output_stage<const BLEND: bool>(
+    high: &mut [f32],
+    curves: &BlendedCurves,
+    glide: RailGlide,
+    state: StageState,
+) -> StageState {
+    let RailGlide {
+        mut rail,
+        rail_step,
+        mut inverse_rail,
+        inverse_rail_step,
+    } = glide;
+    let StageState {
+        mut previous_drive,
+        mut previous_antiderivative,
+        mut previous_output,
+    } = state;
+    let limit = 4.0 * NORMALISED_RANGE;
+    let weight = curves.weight;
+    for sample in high.iter_mut() {
+        let drive = (f64::from(*sample) * inverse_rail).clamp(-limit, limit);
+        let antiderivative = if BLEND {
+            let low = curves.lower.antiderivative(drive);
+            low + weight * (curves.upper.antiderivative(drive) - low)
+        } else {
+            curves.lower.antiderivative(drive)
+        };
+        let difference = drive - previous_drive;
+        let shaped = if difference.abs() > curves.ill_conditioned {
+            (antiderivative - previous_antiderivative) / difference
+        } else {
+            let middle = 0.5 * (drive + previous_drive);
+            let low = curves.lower.value(middle);
+            if BLEND {
+                low + weight * (curves.upper.value(middle) - low)
+            } else {
+                low
+            }
+        };
+        previous_drive = drive;
+        previous_antiderivative = antiderivative;
+        let output = shaped * rail;
+        *sample = ((1.0 + DROOP_FIX) * output - DROOP_FIX * previous_output) as f32;
+        previous_output = output;
+        rail += rail_step;
+        inverse_rail += inverse_rail_step;
+    }
+    StageState {
+        previous_drive,
+        previous_antiderivative,
+        previous_output,
     }
 }
 

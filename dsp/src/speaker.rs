@@ -277,6 +277,35 @@ impl RationalImpedance {
         }
     }
 
+    /// A coarse model of `load` for metering: the voice coil as `Re + s·Le` (an ideal inductor
+    /// of the datasheet `Le`) plus the motional impedance. Same resonance, approximate treble.
+    pub fn coarse_of(load: &SpeakerLoad) -> Self {
+        match load.model {
+            LoadModel::Resistive(_) => Self::of(load),
+            LoadModel::Driver(driver) => {
+                let motional = driver.motional();
+                let impedance = Rational {
+                    numerator: Polynomial::from_coefficients(&[driver.re_ohms, driver.le_henries]),
+                    denominator: Polynomial::constant(1.0),
+                }
+                .add(&motional);
+                let mut poles = RootSet::new();
+                let denominator = motional.denominator;
+                poles.push_quadratic(
+                    denominator.coefficient(2),
+                    denominator.coefficient(1),
+                    denominator.coefficient(0),
+                );
+                let zeros = impedance.numerator.roots();
+                Self {
+                    impedance,
+                    zeros,
+                    poles,
+                }
+            }
+        }
+    }
+
     /// Impedance of the rational model at `frequency_hz`, ohms.
     pub fn at_frequency(&self, frequency_hz: f64) -> Complex64 {
         self.impedance.at_frequency(frequency_hz)

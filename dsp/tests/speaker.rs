@@ -123,7 +123,12 @@ fn network_filters_follow_their_analytic_response() {
     for base_rate in [44_100.0, 48_000.0] {
         for amp_type in AmpType::ALL {
             for load in &loads {
-                for (feedback_db, presence, depth) in [(0.0, 0.0, 0.0), (12.0, 0.7, 0.5)] {
+                for (feedback_db, presence, depth) in [
+                    (0.0, 0.0, 0.0),
+                    (12.0, 0.7, 0.5),
+                    (6.0, 0.5, 0.0),
+                    (6.0, 0.0, 0.5),
+                ] {
                     let settings = PowerAmpSettings {
                         amp_type,
                         feedback_db,

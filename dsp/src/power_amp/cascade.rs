@@ -417,9 +417,12 @@ impl Cascade {
             }
         }
         self.count = plan.count;
-        for (section, roots) in self.sections.iter_mut().zip(plan.sections()) {
-            section.set_from_roots(roots, bilinear_constant, 1.0);
+        for (index, (section, roots)) in self.sections.iter_mut().zip(plan.sections()).enumerate() {
+            // The overall gain goes into the first section's numerator.
+            let scale = if index == 0 { gain } else { 1.0 };
+            section.set_from_roots(roots, bilinear_constant, scale);
         }
+        // Only applied when there is no section to carry it.
         self.scalar = gain;
         self.plan = plan;
         self.sample_rate = sample_rate;
@@ -445,7 +448,10 @@ impl Cascade {
     /// Processes one sample.
     #[inline]
     pub fn process_sample(&mut self, input: f64) -> f64 {
-        let mut value = input * self.scalar;
+        if self.count == 0 {
+            return input * self.scalar;
+        }
+        let mut value = input;
         for section in self.sections[..self.count].iter_mut() {
             value = section.process(value);
         }
@@ -461,19 +467,28 @@ impl Cascade {
             }
             return;
         }
-        let scalar = self.scalar;
-        let (first, rest) = self.sections[..self.count].split_at_mut(1);
-        let mut section = first[0];
-        for sample in block.iter_mut() {
-            *sample = section.process(f64::from(*sample) * scalar) as f32;
-        }
-        first[0] = section;
-        for stored in rest.iter_mut() {
-            let mut section = *stored;
-            for sample in block.iter_mut() {
-                *sample = section.process(f64::from(*sample)) as f32;
+        // Sections run two at a time: both states stay in registers, and each sample is converted
+        // and stored once per pair.
+        for pair in self.sections[..self.count].chunks_mut(2) {
+            match pair {
+                [first, second] => {
+                    let (mut first_copy, mut second_copy) = (*first, *second);
+                    for sample in block.iter_mut() {
+                        let middle = first_copy.process(f64::from(*sample));
+                        *sample = second_copy.process(middle) as f32;
+                    }
+                    *first = first_copy;
+                    *second = second_copy;
+                }
+                [only] => {
+                    let mut copy = *only;
+                    for sample in block.iter_mut() {
+                        *sample = copy.process(f64::from(*sample)) as f32;
+                    }
+                    *only = copy;
+                }
+                _ => {}
             }
-            *stored = section;
         }
         if !self.sections[..self.count].iter().all(Section::is_sane) {
             self.reset();
@@ -486,9 +501,10 @@ impl Cascade {
             1.0,
             -std::f64::consts::TAU * frequency_hz / self.sample_rate,
         );
+        let start = if self.count == 0 { self.scalar } else { 1.0 };
         self.sections[..self.count]
             .iter()
-            .fold(Complex64::new(self.scalar, 0.0), |product, section| {
+            .fold(Complex64::new(start, 0.0), |product, section| {
                 product * section.response(z_inverse)
             })
     }

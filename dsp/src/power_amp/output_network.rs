@@ -26,7 +26,7 @@
 //! capacitor (0 otherwise), `Z_src` includes the class-D filter inductor, and
 //! `c = (R_nom + |Z_src,mid|)/R_nom` makes a resistive nominal load unity gain. Tube types add the
 //! output transformer's band limits: a first-order high-pass at `f_low` (primary inductance) and a
-//! second-order Butterworth low-pass at `f_high` (leakage inductance and winding capacitance).
+//! first-order low-pass at `f_high` (leakage inductance into the load).
 //!
 //! [`NetworkDesign::response`] evaluates this with the exact load impedance; [`NetworkDesign::roots`]
 //! gives the poles and zeros of the rational model (the load's semi-inductance as its ladder),
@@ -58,7 +58,7 @@ pub const SPLIT_HZ: f64 = 2_000.0;
 pub struct TransformerBandwidth {
     /// First-order high-pass corner (primary inductance), Hz.
     pub low_hz: f64,
-    /// Second-order Butterworth low-pass corner, Hz.
+    /// First-order low-pass corner (leakage inductance into the load), Hz.
     pub high_hz: f64,
 }
 
@@ -121,24 +121,43 @@ impl NetworkDesign {
         (self.feedback_ratio - 1.0).max(0.0)
     }
 
-    /// `D_S(s) = (s + ωp)(s + ωd)`.
+    /// Which shelves are in the circuit: presence, depth. A shelf at zero is left out of the
+    /// transfer function altogether (not merely cancelled), so the filters carry no dead sections;
+    /// switching one in or out is a change of structure.
+    pub fn active_shelves(&self) -> (bool, bool) {
+        (self.presence_clamped() > 0.0, self.depth_clamped() > 0.0)
+    }
+
+    /// `D_S(s)`: `(s + ωp)(s + ωd)` over the active shelves (1 with none).
     fn shelf_denominator(&self) -> Polynomial {
         let presence = std::f64::consts::TAU * PRESENCE_CORNER_HZ;
         let depth = std::f64::consts::TAU * DEPTH_CORNER_HZ;
-        Polynomial::from_coefficients(&[presence * depth, presence + depth, 1.0])
+        match self.active_shelves() {
+            (false, false) => Polynomial::constant(1.0),
+            (true, false) => Polynomial::from_coefficients(&[presence, 1.0]),
+            (false, true) => Polynomial::from_coefficients(&[depth, 1.0]),
+            (true, true) => {
+                Polynomial::from_coefficients(&[presence * depth, presence + depth, 1.0])
+            }
+        }
     }
 
-    /// `N_S(s) = D_S(s)·S(s)`.
+    /// `N_S(s) = D_S(s)·S(s)`, with `S = 1 − presence·s/(s + ωp) − depth·ωd/(s + ωd)`.
     fn shelf_numerator(&self) -> Polynomial {
         let presence_corner = std::f64::consts::TAU * PRESENCE_CORNER_HZ;
         let depth_corner = std::f64::consts::TAU * DEPTH_CORNER_HZ;
         let presence = self.presence_clamped();
         let depth = self.depth_clamped();
-        Polynomial::from_coefficients(&[
-            (1.0 - depth) * presence_corner * depth_corner,
-            presence_corner + depth_corner - presence * depth_corner - depth * depth_corner,
-            1.0 - presence,
-        ])
+        match self.active_shelves() {
+            (false, false) => Polynomial::constant(1.0),
+            (true, false) => Polynomial::from_coefficients(&[presence_corner, 1.0 - presence]),
+            (false, true) => Polynomial::from_coefficients(&[(1.0 - depth) * depth_corner, 1.0]),
+            (true, true) => Polynomial::from_coefficients(&[
+                (1.0 - depth) * presence_corner * depth_corner,
+                presence_corner + depth_corner - presence * depth_corner - depth * depth_corner,
+                1.0 - presence,
+            ]),
+        }
     }
 
     /// `B(s) = D_S + T·N_S`: `1 + T·S(s) = B/D_S`.
@@ -197,8 +216,7 @@ impl NetworkDesign {
             Some(bandwidth) => {
                 let low = std::f64::consts::TAU * bandwidth.low_hz;
                 let high = std::f64::consts::TAU * bandwidth.high_hz;
-                s / (s + low) * high * high
-                    / (s * s + std::f64::consts::SQRT_2 * high * s + high * high)
+                s / (s + low) * high / (s + high)
             }
             None => Complex64::new(1.0, 0.0),
         }
@@ -239,21 +257,9 @@ impl NetworkDesign {
     pub fn drive_roots(&self) -> ZeroPoleGain {
         let denominator = self.shelf_denominator();
         let loop_polynomial = self.loop_polynomial();
-        let mut zeros = RootSet::new();
-        zeros.push_quadratic(
-            denominator.coefficient(2),
-            denominator.coefficient(1),
-            denominator.coefficient(0),
-        );
-        let mut poles = RootSet::new();
-        poles.push_quadratic(
-            loop_polynomial.coefficient(2),
-            loop_polynomial.coefficient(1),
-            loop_polynomial.coefficient(0),
-        );
         ZeroPoleGain {
-            zeros,
-            poles,
+            zeros: low_degree_roots(&denominator),
+            poles: low_degree_roots(&loop_polynomial),
             gain: self.feedback_ratio * denominator.leading() / loop_polynomial.leading(),
         }
     }
@@ -276,11 +282,7 @@ impl NetworkDesign {
             );
         }
         let mut zeros = load.zeros;
-        zeros.push_quadratic(
-            loop_polynomial.coefficient(2),
-            loop_polynomial.coefficient(1),
-            loop_polynomial.coefficient(0),
-        );
+        zeros.extend(&low_degree_roots(&loop_polynomial));
         let mut poles = bracket.roots();
         let mut gain = self.normalisation() * numerator_z.leading() * loop_polynomial.leading()
             / bracket.leading();
@@ -289,14 +291,17 @@ impl NetworkDesign {
             let high = std::f64::consts::TAU * bandwidth.high_hz;
             zeros.push_real(0.0);
             poles.push_real(-low);
-            poles.push_quadratic(1.0, std::f64::consts::SQRT_2 * high, high * high);
-            gain *= high * high;
+            poles.push_real(-high);
+            gain *= high;
         }
         ZeroPoleGain { zeros, poles, gain }
     }
 
     /// Poles, zeros and gain of the load's admittance scaled by the nominal load, `R_nom/Z(s)`
-    /// (the load current in rated units per unit of voltage).
+    /// (the load current in rated units per unit of voltage), for a load model `load` — the
+    /// meters and the supply use [`RationalImpedance::coarse_of`], whose ideal inductance keeps
+    /// this to two sections (the current above a few kilohertz, where a speaker draws little
+    /// power, is only approximate).
     pub fn admittance_roots(&self, load: &RationalImpedance) -> ZeroPoleGain {
         ZeroPoleGain {
             zeros: load.poles,
@@ -398,6 +403,22 @@ impl NetworkFilter {
     pub fn response(&self, frequency_hz: f64) -> Complex64 {
         self.low.response(frequency_hz) * self.high.response(frequency_hz)
     }
+}
+
+/// Roots of a polynomial of degree 0, 1 or 2 in closed form.
+fn low_degree_roots(polynomial: &Polynomial) -> RootSet {
+    let mut roots = RootSet::new();
+    match polynomial.degree() {
+        0 => {}
+        1 => roots.push_real(-polynomial.coefficient(0) / polynomial.coefficient(1)),
+        2 => roots.push_quadratic(
+            polynomial.coefficient(2),
+            polynomial.coefficient(1),
+            polynomial.coefficient(0),
+        ),
+        _ => roots = polynomial.roots(),
+    }
+    roots
 }
 
 /// Moves the root of largest magnitude (with its conjugate) from `from` to `to`.

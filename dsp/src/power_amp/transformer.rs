@@ -59,17 +59,17 @@ impl CoreSaturation {
         self.flux = other.flux;
     }
 
-    /// Processes one sample of primary voltage (rated units).
-    #[inline]
-    pub fn process(&mut self, voltage: f32) -> f32 {
+    /// Processes a block of primary voltage (rated units) in place.
+    pub fn process_block(&mut self, block: &mut [f32]) {
         if !self.enabled {
-            return voltage;
+            return;
         }
-        self.flux = self.leak * self.flux + self.integration_gain * voltage;
-        if !self.flux.is_finite() {
-            self.flux = 0.0;
+        let mut flux = self.flux;
+        for voltage in block.iter_mut() {
+            flux = self.leak * flux + self.integration_gain * *voltage;
+            let squared = flux * flux;
+            *voltage *= 1.0 - SATURATION_DEPTH * squared / (1.0 + squared);
         }
-        let squared = self.flux * self.flux;
-        voltage * (1.0 - SATURATION_DEPTH * squared / (1.0 + squared))
+        self.flux = if flux.is_finite() { flux } else { 0.0 };
     }
 }
