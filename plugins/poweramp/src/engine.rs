@@ -1,80 +1,183 @@
-//! The power amp's signal path: input gain → solid-state power stage on rails set by the wattage
-//! (V_peak = √(2·P·R) into 8 Ω, DESIGN.md) → output trim, per channel, with a click-free bypass.
-//!
-//! Levels: a 0 dBFS sine at the input asks for the rated power (input sensitivity +22 dBu), and
-//! the output is normalised so that 0 dBFS is the rated power: below clipping the amp is at unity.
+//! The power amp's signal path: input gain → power amp (per channel, with click-free path
+//! changes) → output trim, with a delay-compensated, click-free bypass and the meters.
 //!
 //! Parameters are read through their smoothers in chunks of [`CHUNK`] samples so that every
-//! channel sees the same per-sample values without allocating.
+//! channel sees the same values without allocating: gains per sample, the amp's settings per chunk
+//! (the DSP glides continuous changes and cross-fades the others).
+
+use std::sync::Arc;
 
 use gainstage_dsp::Processor;
 use gainstage_dsp::guard::sanitize;
+use gainstage_dsp::power_amp::meter::{MeterReadings, PowerMeter};
+use gainstage_dsp::power_amp::switcher::CrossfadingPowerAmp;
+use gainstage_dsp::power_amp::{PowerAmpSettings, Quality};
 use gainstage_dsp::ramp::LinearRamp;
-use gainstage_dsp::shape::power_stage::SolidStateStage;
 use nice_plug::prelude::*;
 
+use crate::meters::PowerAmpMeters;
 use crate::params::PowerAmpParams;
 
 /// Samples processed per inner chunk; the smoothed parameter values for one chunk live on the stack.
-const CHUNK: usize = 64;
+pub const CHUNK: usize = 64;
 
 /// Time for the bypass cross-fade, in seconds.
 const BYPASS_FADE_SECONDS: f32 = 0.01;
 
-/// Nominal load the rails are computed for, ohms.
-const NOMINAL_LOAD_OHMS: f32 = 8.0;
+/// Longest latency the bypass delay line can match, samples (the 8× linear-phase cascade needs 76).
+const MAX_BYPASS_DELAY: usize = 256;
 
-/// Peak rail voltage for `watts` into the nominal load: √(2·P·R).
-fn rail_voltage(watts: f32) -> f32 {
-    (2.0 * watts * NOMINAL_LOAD_OHMS).sqrt()
+/// A short delay line that keeps the bypassed (dry) signal aligned with the processed one.
+#[derive(Clone, Debug, Default)]
+struct DryDelay {
+    buffer: Vec<f32>,
+    position: usize,
+    delay: usize,
+}
+
+impl DryDelay {
+    fn prepare(&mut self) {
+        self.buffer = vec![0.0; MAX_BYPASS_DELAY];
+        self.position = 0;
+    }
+
+    fn set_delay(&mut self, delay: u32) {
+        self.delay = (delay as usize).min(MAX_BYPASS_DELAY - 1);
+    }
+
+    fn reset(&mut self) {
+        self.buffer.fill(0.0);
+    }
+
+    #[inline]
+    fn process(&mut self, input: f32) -> f32 {
+        if self.buffer.is_empty() {
+            return input;
+        }
+        let length = self.buffer.len();
+        self.buffer[self.position] = input;
+        let read = (self.position + length - self.delay) % length;
+        self.position = (self.position + 1) % length;
+        self.buffer[read]
+    }
 }
 
 /// The power amp's DSP state for every channel.
 #[derive(Default)]
 pub struct PowerAmpEngine {
-    /// One output stage per channel (allocated in `prepare`).
-    stages: Vec<SolidStateStage>,
     sample_rate: f32,
-    channels: usize,
+    offline: bool,
+    amps: Vec<CrossfadingPowerAmp>,
+    power_meters: Vec<PowerMeter>,
+    readings: Vec<MeterReadings>,
+    dry_delays: Vec<DryDelay>,
     /// Mix between processed (1.0) and bypassed (0.0) signal.
     wet: LinearRamp,
+    applied: Option<PowerAmpSettings>,
+    latency: u32,
+    meters: Arc<PowerAmpMeters>,
 }
 
 impl PowerAmpEngine {
-    /// Prepares for `channels` channels at `sample_rate` Hz with blocks of at most `max_block` samples.
-    pub fn prepare(&mut self, sample_rate: f32, _max_block: usize, channels: usize) {
+    /// An engine publishing its meters to `meters`.
+    pub fn with_meters(meters: Arc<PowerAmpMeters>) -> Self {
+        Self {
+            meters,
+            ..Self::default()
+        }
+    }
+
+    /// The shared meter values.
+    pub fn meters(&self) -> &Arc<PowerAmpMeters> {
+        &self.meters
+    }
+
+    /// The quality in force: the offline one while the host renders offline.
+    fn quality(&self, params: &PowerAmpParams) -> Quality {
+        if self.offline {
+            params.offline_quality.value().quality()
+        } else {
+            params.quality.value().quality()
+        }
+    }
+
+    /// Prepares for `channels` channels at `sample_rate` Hz with blocks of at most `max_block`
+    /// samples; `offline` selects the offline-render quality. Allocates (never call from
+    /// `process`).
+    pub fn prepare(
+        &mut self,
+        sample_rate: f32,
+        max_block: usize,
+        channels: usize,
+        offline: bool,
+        params: &PowerAmpParams,
+    ) {
         self.sample_rate = sample_rate;
-        self.channels = channels;
-        self.stages = (0..channels)
+        self.offline = offline;
+        let settings = params.settings(&params.targets(), self.quality(params));
+        self.amps = (0..channels)
             .map(|_| {
-                let mut stage = SolidStateStage::new(rail_voltage(100.0));
-                stage.prepare(sample_rate, 0);
-                stage
+                let mut amp = CrossfadingPowerAmp::new(settings);
+                amp.prepare(sample_rate, max_block.clamp(CHUNK, 8192));
+                amp
             })
             .collect();
+        self.power_meters = vec![PowerMeter::new(f64::from(sample_rate)); channels];
+        self.readings = vec![MeterReadings::default(); channels];
+        self.dry_delays = vec![DryDelay::default(); channels];
+        for delay in self.dry_delays.iter_mut() {
+            delay.prepare();
+        }
+        self.applied = Some(settings);
+        self.latency = self
+            .amps
+            .first()
+            .map_or(0, CrossfadingPowerAmp::target_latency);
+        for delay in self.dry_delays.iter_mut() {
+            delay.set_delay(self.latency);
+        }
         self.wet.prepare(sample_rate, BYPASS_FADE_SECONDS);
     }
 
     /// Delay the signal path adds, in samples at the host rate.
     pub fn latency(&self) -> u32 {
-        0
+        self.latency
     }
 
     /// Clears every state and settles the ramps on the current parameter values.
     pub fn reset(&mut self, params: &PowerAmpParams) {
-        self.wet.settle(wet_target(params));
-        for stage in &mut self.stages {
-            stage.reset();
+        let settings = params.settings(&params.targets(), self.quality(params));
+        for amp in self.amps.iter_mut() {
+            amp.set_settings(&settings);
+            amp.reset();
         }
+        self.applied = Some(settings);
+        for meter in self.power_meters.iter_mut() {
+            meter.reset();
+        }
+        for delay in self.dry_delays.iter_mut() {
+            delay.reset();
+        }
+        self.wet.settle(wet_target(params));
     }
 
-    /// Processes the host's channels in place.
-    pub fn process(&mut self, channels: &mut [&mut [f32]], params: &PowerAmpParams) {
+    /// Processes the host's channels in place. Returns the new latency when it changed (the
+    /// caller reports it to the host).
+    pub fn process(&mut self, channels: &mut [&mut [f32]], params: &PowerAmpParams) -> Option<u32> {
         let length = channels.first().map_or(0, |channel| channel.len());
         self.wet.set_target(wet_target(params));
+        let quality = self.quality(params);
         let mut start = 0;
         while start < length {
             let chunk_length = CHUNK.min(length - start);
+            let values = params.advance_smoothed(chunk_length as u32);
+            let settings = params.settings(&values, quality);
+            if self.applied != Some(settings) {
+                for amp in self.amps.iter_mut() {
+                    amp.set_settings(&settings);
+                }
+                self.applied = Some(settings);
+            }
             let mut input_gain = [0.0f32; CHUNK];
             let mut output_gain = [0.0f32; CHUNK];
             let mut wet = [0.0f32; CHUNK];
@@ -83,23 +186,126 @@ impl PowerAmpEngine {
                 output_gain[index] = util::db_to_gain(params.output_db.smoothed.next());
                 wet[index] = self.wet.advance();
             }
-            let rail = rail_voltage(params.wattage.smoothed.next_step(chunk_length as u32));
-            for (channel, stage) in channels.iter_mut().zip(self.stages.iter_mut()) {
-                stage.set_rail_voltage(rail);
+            for ((channel, amp), delay) in channels
+                .iter_mut()
+                .zip(self.amps.iter_mut())
+                .zip(self.dry_delays.iter_mut())
+            {
                 let samples = &mut channel[start..start + chunk_length];
+                let mut dry = [0.0f32; CHUNK];
                 for (index, sample) in samples.iter_mut().enumerate() {
-                    let dry = sanitize(*sample);
-                    let asked_volts = dry * input_gain[index] * rail;
-                    let processed = stage.process_sample(asked_volts) / rail * output_gain[index];
-                    *sample = dry + wet[index] * (processed - dry);
+                    dry[index] = sanitize(*sample);
+                    *sample = dry[index] * input_gain[index];
+                }
+                amp.process(samples);
+                for (index, sample) in samples.iter_mut().enumerate() {
+                    let processed = *sample * output_gain[index];
+                    let aligned_dry = delay.process(dry[index]);
+                    *sample = aligned_dry + wet[index] * (processed - aligned_dry);
                 }
             }
             start += chunk_length;
         }
+        self.publish_meters(params);
+        let latency = self
+            .amps
+            .first()
+            .map_or(0, CrossfadingPowerAmp::target_latency);
+        if latency != self.latency {
+            self.latency = latency;
+            for delay in self.dry_delays.iter_mut() {
+                delay.set_delay(latency);
+            }
+            Some(latency)
+        } else {
+            None
+        }
+    }
+
+    fn publish_meters(&mut self, params: &PowerAmpParams) {
+        let rated_watts = f64::from(params.wattage.smoothed.previous_value());
+        let nominal_ohms = params.nominal_load.value().ohms();
+        for ((amp, meter), reading) in self
+            .amps
+            .iter_mut()
+            .zip(self.power_meters.iter_mut())
+            .zip(self.readings.iter_mut())
+        {
+            meter.feed(&amp.take_meters(), rated_watts, nominal_ohms);
+            *reading = meter.readings();
+        }
+        self.meters.publish(&self.readings);
     }
 }
 
 /// 1.0 when the plugin is active, 0.0 when bypassed.
 fn wet_target(params: &PowerAmpParams) -> f32 {
     if params.bypass.value() { 0.0 } else { 1.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The meters the plugin publishes read what the output audio says: a 1 kHz sine at the
+    /// default amp's rated point (0 dBFS in, sensitivity +22 dBu), 1.5 s, mono.
+    #[test]
+    fn published_power_matches_the_power_of_the_output_audio() {
+        let params = PowerAmpParams::default();
+        crate::params::settle_smoothers(&params, 48_000.0);
+        let mut engine = PowerAmpEngine::with_meters(Arc::new(PowerAmpMeters::default()));
+        engine.prepare(48_000.0, 512, 1, false, &params);
+        engine.reset(&params);
+        let mut audio: Vec<f32> = (0..72_000)
+            .map(|index| (std::f64::consts::TAU * 1_000.0 * index as f64 / 48_000.0).sin() as f32)
+            .collect();
+        for block in audio.chunks_mut(512) {
+            let mut channels = [block];
+            engine.process(&mut channels, &params);
+        }
+        let latency = engine.latency() as usize;
+        let tail = &audio[48_000..];
+        let mean_square = tail
+            .iter()
+            .map(|sample| f64::from(*sample).powi(2))
+            .sum::<f64>()
+            / tail.len() as f64;
+        // Normalised output: 1.0 = √(2PR), so P = 2·P_rated·mean(y²).
+        let audio_watts = 2.0 * 100.0 * mean_square;
+        let reading = engine.meters().snapshot();
+        let error_db = 10.0 * (reading.average_watts / audio_watts).log10();
+        println!(
+            "meter {:.2} W, audio {audio_watts:.2} W ({error_db:+.3} dB), peak {:.2} W, headroom {:.2} dB, rail {:.1} %, DF {:.2}, clip {} (latency {latency})",
+            reading.average_watts,
+            reading.peak_watts,
+            reading.headroom_db,
+            reading.rail_percent,
+            reading.damping_factor,
+            reading.clipping
+        );
+        assert!(
+            error_db.abs() <= 0.2,
+            "published average power {:.3} W vs {audio_watts:.3} W from the audio ({error_db:+.3} dB)",
+            reading.average_watts
+        );
+        assert!(
+            (reading.percent_of_rating - 100.0 * reading.average_watts / 100.0).abs() < 1e-3,
+            "percent of rating {:.3} for {:.3} W of 100 W",
+            reading.percent_of_rating,
+            reading.average_watts
+        );
+        // Sine-equivalent peak power equals the average for a sine (within the 1 % THD's crest).
+        assert!(
+            (10.0 * (reading.peak_watts / reading.average_watts).log10()).abs() < 0.3,
+            "peak {:.2} W vs average {:.2} W for a sine",
+            reading.peak_watts,
+            reading.average_watts
+        );
+        // At the rated point the headroom is about 0 dB.
+        assert!(
+            reading.headroom_db.abs() < 0.5,
+            "headroom at the rated point: {:.2} dB",
+            reading.headroom_db
+        );
+    }
 }

@@ -1,7 +1,8 @@
 //! Gainstage Power Amp: what a real power amp does to a line-level signal before the speaker.
 //!
 //! This file holds the plugin struct, the nice-plug `Plugin`, `ClapPlugin` and `Vst3Plugin` impls
-//! and the exports. Parameters live in [`params`]; the signal path in [`engine`].
+//! and the exports. Parameters live in [`params`]; the signal path in [`engine`]; the meter values
+//! the editor shows in [`meters`]; the factory presets in [`presets`].
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -9,9 +10,12 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 pub mod engine;
+pub mod meters;
 pub mod params;
+pub mod presets;
 
 use engine::PowerAmpEngine;
+use meters::PowerAmpMeters;
 use params::PowerAmpParams;
 
 /// The Gainstage Power Amp plugin instance.
@@ -24,8 +28,15 @@ impl Default for PowerAmp {
     fn default() -> Self {
         Self {
             params: Arc::new(PowerAmpParams::default()),
-            engine: PowerAmpEngine::default(),
+            engine: PowerAmpEngine::with_meters(Arc::new(PowerAmpMeters::default())),
         }
+    }
+}
+
+impl PowerAmp {
+    /// The meter values the audio thread publishes (for the editor).
+    pub fn meters(&self) -> Arc<PowerAmpMeters> {
+        self.engine.meters().clone()
     }
 }
 
@@ -72,6 +83,8 @@ impl Plugin for PowerAmp {
             buffer_config.sample_rate,
             buffer_config.max_buffer_size as usize,
             channels,
+            buffer_config.process_mode == ProcessMode::Offline,
+            &self.params,
         );
         context.set_latency_samples(self.engine.latency());
         true
@@ -85,9 +98,11 @@ impl Plugin for PowerAmp {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        self.engine.process(buffer.as_slice(), &self.params);
+        if let Some(latency) = self.engine.process(buffer.as_slice(), &self.params) {
+            context.set_latency_samples(latency);
+        }
         ProcessStatus::Normal
     }
 }
