@@ -64,6 +64,14 @@ pub const VOLTS_AT_FULL_SCALE: f64 = 100.0;
 /// Base-rate samples processed per inner chunk (the oversamplers are prepared for this).
 pub const CHUNK: usize = 64;
 
+/// Delay, base samples, between the supply's rail and the output stage that uses it: the stage of
+/// a whole chunk runs before the chunk's load current is known, so it uses the rail of a chunk
+/// ago (1.3 ms at 48 kHz, against a supply time constant of 30 ms or more).
+const RAIL_DELAY: usize = CHUNK;
+
+/// Length of the rail history ring buffer.
+const RAIL_HISTORY: usize = 2 * CHUNK;
+
 /// Coefficient `b` of the droop fix `(1 + b) − b·z⁻¹` after the ADAA stage: first-order ADAA acts
 /// on the linear part like `(1 + z⁻¹)/2`, a droop of `cos(ω/2)` (−0.47 dB at 20 kHz at 192 kHz);
 /// `|(1 + b) − b·e^{−jω}|² = 1 + 2b(1 + b)(1 − cos ω)` matches `1/cos²(ω/2)` to second order when
@@ -469,7 +477,9 @@ pub struct PowerAmp {
     admittance: Cascade,
     core_saturation: CoreSaturation,
     supply: Supply,
-    previous_chunk_rail: f64,
+    /// Rails of the last [`RAIL_HISTORY`] base samples (ring buffer indexed by `sample_count`).
+    rail_history: [f64; RAIL_HISTORY],
+    sample_count: usize,
     feedback_step: usize,
     feedback_weight: f64,
     stage: StageState,
@@ -506,7 +516,8 @@ impl PowerAmp {
             admittance: Cascade::default(),
             core_saturation: CoreSaturation::default(),
             supply: Supply::default(),
-            previous_chunk_rail: 1.0,
+            rail_history: [1.0; RAIL_HISTORY],
+            sample_count: 0,
             feedback_step: 0,
             feedback_weight: 0.0,
             stage: StageState::default(),
@@ -619,7 +630,8 @@ impl PowerAmp {
     /// starts where the old one is.
     pub fn continue_from(&mut self, other: &PowerAmp) {
         self.supply.continue_from(&other.supply);
-        self.previous_chunk_rail = self.supply.rail();
+        self.rail_history = other.rail_history;
+        self.sample_count = other.sample_count;
         self.core_saturation.continue_from(&other.core_saturation);
     }
 
@@ -718,10 +730,15 @@ impl PowerAmp {
         }
         let peak_drive = most_positive.max(-most_negative);
 
-        // 2. The output stage at the oversampled rate; the rail glides along its recent slope.
-        let rail_start = self.supply.rail();
-        let rail_slope = (rail_start - self.previous_chunk_rail) / length.max(1) as f64;
-        self.previous_chunk_rail = rail_start;
+        // 2. The output stage at the oversampled rate, on the rail of RAIL_DELAY samples ago (so
+        //    the result never depends on where blocks or chunks begin), glided across each base
+        //    sample.
+        let mut rails = [0.0_f64; CHUNK + 1];
+        for (offset, rail) in rails.iter_mut().take(length + 1).enumerate() {
+            let delayed = self.sample_count + RAIL_HISTORY + offset - RAIL_DELAY - 1;
+            *rail = self.rail_history[delayed % RAIL_HISTORY];
+        }
+        let rail_start = rails[1];
         self.meters.peak_drive_ratio = self
             .meters
             .peak_drive_ratio
@@ -729,15 +746,12 @@ impl PowerAmp {
         let oversampler = &mut self.oversamplers[self.settings.quality.index()];
         let ratio = oversampler.factor();
         let high = oversampler.upsample(chunk);
-        let rail_step = rail_slope / ratio as f64;
         // The clip light: the drive (over the rail) ran past the curve's knee on either side.
         let clipped = f64::from(most_positive) / rail_start > clip_positive
             || f64::from(-most_negative) / rail_start > clip_negative;
         let glide = RailGlide {
-            rail: rail_start,
-            rail_step,
-            inverse_rail: 1.0 / rail_start,
-            inverse_rail_step: -rail_step / (rail_start * rail_start),
+            rails: &rails[..length + 1],
+            ratio,
         };
         let curves = BlendedCurves {
             lower: lower_curve,
@@ -773,12 +787,17 @@ impl PowerAmp {
         for sample in chunk.iter_mut() {
             let voltage = *sample;
             let current = self.admittance.process_sample(f64::from(voltage));
-            self.supply.advance(current);
+            self.rail_history[self.sample_count % RAIL_HISTORY] = self.supply.advance(current);
+            self.sample_count += 1;
             energy += f64::from(voltage) * current;
             peak_voltage = peak_voltage.max(voltage.abs());
             *sample = voltage * output_scale;
         }
         self.supply.keep_sane();
+        if !self.supply.rail().is_finite() || self.rail_history.iter().any(|rail| !rail.is_finite())
+        {
+            self.rail_history = [self.supply.rail(); RAIL_HISTORY];
+        }
         self.meters.energy += energy * watts_per_unit;
         self.meters.samples += length;
         self.meters.peak_volts = self
@@ -790,14 +809,14 @@ impl PowerAmp {
     }
 }
 
-/// The rail over one chunk at the oversampled rate: a straight glide, with its inverse glided too
-/// (the rail moves by well under 1 % per chunk, so the linearised inverse is exact to 1e-5).
+/// The rail over one chunk at the oversampled rate: `rails[i]` is the rail at the end of base
+/// sample `i − 1` of the chunk (`rails[0]` the one before it); across each base sample the rail
+/// glides linearly from one to the next, and its inverse too (the rail moves by far less than
+/// 1 % per sample, so the linearised inverse is exact to 1e−8).
 #[derive(Clone, Copy)]
-struct RailGlide {
-    rail: f64,
-    rail_step: f64,
-    inverse_rail: f64,
-    inverse_rail_step: f64,
+struct RailGlide<'a> {
+    rails: &'a [f64],
+    ratio: usize,
 }
 
 /// The two tabulated feedback curves around the user's feedback, and their blend.
@@ -818,12 +837,6 @@ fn run_output_stage<const BLEND: bool>(
     glide: RailGlide,
     state: StageState,
 ) -> StageState {
-    let RailGlide {
-        mut rail,
-        rail_step,
-        mut inverse_rail,
-        inverse_rail_step,
-    } = glide;
     let StageState {
         mut previous_drive,
         mut previous_antiderivative,
@@ -831,33 +844,41 @@ fn run_output_stage<const BLEND: bool>(
     } = state;
     let limit = 4.0 * NORMALISED_RANGE;
     let weight = curves.weight;
-    for sample in high.iter_mut() {
-        let drive = (f64::from(*sample) * inverse_rail).clamp(-limit, limit);
-        let antiderivative = if BLEND {
-            let low = curves.lower.antiderivative(drive);
-            low + weight * (curves.upper.antiderivative(drive) - low)
-        } else {
-            curves.lower.antiderivative(drive)
-        };
-        let difference = drive - previous_drive;
-        let shaped = if difference.abs() > curves.ill_conditioned {
-            (antiderivative - previous_antiderivative) / difference
-        } else {
-            let middle = 0.5 * (drive + previous_drive);
-            let low = curves.lower.value(middle);
-            if BLEND {
-                low + weight * (curves.upper.value(middle) - low)
+    let sub_samples = glide.ratio as f64;
+    for (base, block) in high.chunks_mut(glide.ratio).enumerate() {
+        let (from, to) = (glide.rails[base], glide.rails[base + 1]);
+        let rail_step = (to - from) / sub_samples;
+        let mut rail = from + rail_step;
+        let mut inverse_rail = 1.0 / rail;
+        let inverse_rail_step = -rail_step * inverse_rail * inverse_rail;
+        for sample in block.iter_mut() {
+            let drive = (f64::from(*sample) * inverse_rail).clamp(-limit, limit);
+            let antiderivative = if BLEND {
+                let low = curves.lower.antiderivative(drive);
+                low + weight * (curves.upper.antiderivative(drive) - low)
             } else {
-                low
-            }
-        };
-        previous_drive = drive;
-        previous_antiderivative = antiderivative;
-        let output = shaped * rail;
-        *sample = ((1.0 + DROOP_FIX) * output - DROOP_FIX * previous_output) as f32;
-        previous_output = output;
-        rail += rail_step;
-        inverse_rail += inverse_rail_step;
+                curves.lower.antiderivative(drive)
+            };
+            let difference = drive - previous_drive;
+            let shaped = if difference.abs() > curves.ill_conditioned {
+                (antiderivative - previous_antiderivative) / difference
+            } else {
+                let middle = 0.5 * (drive + previous_drive);
+                let low = curves.lower.value(middle);
+                if BLEND {
+                    low + weight * (curves.upper.value(middle) - low)
+                } else {
+                    low
+                }
+            };
+            previous_drive = drive;
+            previous_antiderivative = antiderivative;
+            let output = shaped * rail;
+            *sample = ((1.0 + DROOP_FIX) * output - DROOP_FIX * previous_output) as f32;
+            previous_output = output;
+            rail += rail_step;
+            inverse_rail += inverse_rail_step;
+        }
     }
     StageState {
         previous_drive,
@@ -900,7 +921,7 @@ impl Processor for PowerAmp {
         self.admittance.reset();
         self.core_saturation.reset();
         self.supply.reset();
-        self.previous_chunk_rail = self.supply.rail();
+        self.rail_history = [self.supply.rail(); RAIL_HISTORY];
         self.stage = StageState {
             previous_drive: 0.0,
             previous_antiderivative: self.blended_antiderivative(0.0),

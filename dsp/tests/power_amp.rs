@@ -785,3 +785,36 @@ fn processing_never_allocates() {
         );
     }
 }
+
+/// The output does not depend on how the host splits the signal into blocks (a host may split a
+/// block at any parameter event): bit-identical for blocks of 1, 17, 64 and 500 samples.
+#[test]
+fn output_is_independent_of_block_size() {
+    let settings = PowerAmpSettings {
+        sag: 1.0,
+        load: SpeakerLoad::closed_4x12(),
+        ..PowerAmpSettings::default()
+    };
+    let tone = generator::sine(1_000.0, 1.5, RATE, 12_000);
+    let outputs: Vec<Vec<f32>> = [1, 17, 64, 500]
+        .iter()
+        .map(|&block_size| {
+            let mut amp = prepared(settings);
+            let mut signal = tone.clone();
+            for block in signal.chunks_mut(block_size) {
+                amp.process_block(block);
+            }
+            signal
+        })
+        .collect();
+    for (index, output) in outputs.iter().enumerate().skip(1) {
+        let first_difference = output
+            .iter()
+            .zip(&outputs[0])
+            .position(|(left, right)| left.to_bits() != right.to_bits());
+        assert_eq!(
+            first_difference, None,
+            "block size case {index}: output differs from 1-sample blocks at {first_difference:?}"
+        );
+    }
+}
