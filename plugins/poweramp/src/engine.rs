@@ -247,6 +247,31 @@ fn wet_target(params: &PowerAmpParams) -> f32 {
 mod tests {
     use super::*;
 
+    /// Offline rendering uses the offline quality (default 8× minimum phase) and reports its
+    /// latency; real time uses the real-time quality (default 4× minimum phase).
+    #[test]
+    fn offline_rendering_switches_to_the_offline_quality() {
+        let params = PowerAmpParams::default();
+        crate::params::settle_smoothers(&params, 48_000.0);
+        let mut realtime = PowerAmpEngine::with_meters(Arc::new(PowerAmpMeters::default()));
+        realtime.prepare(48_000.0, 256, 2, false, &params);
+        let mut offline = PowerAmpEngine::with_meters(Arc::new(PowerAmpMeters::default()));
+        offline.prepare(48_000.0, 256, 2, true, &params);
+        let realtime_quality = realtime.amps[0].current().settings().quality;
+        let offline_quality = offline.amps[0].current().settings().quality;
+        println!(
+            "real time {realtime_quality:?} (latency {}), offline {offline_quality:?} (latency {})",
+            realtime.latency(),
+            offline.latency()
+        );
+        assert_eq!(realtime_quality, Quality::Standard4x);
+        assert_eq!(offline_quality, Quality::High8x);
+        assert_eq!(
+            offline.latency(),
+            offline.amps[0].current().latency_at(Quality::High8x)
+        );
+    }
+
     /// The meters the plugin publishes read what the output audio says: a 1 kHz sine at the
     /// default amp's rated point (0 dBFS in, sensitivity +22 dBu), 1.5 s, mono.
     #[test]
