@@ -109,6 +109,12 @@ pub struct AmpTraits {
     pub class_d_corner_hz: Option<f64>,
     /// Supply constants.
     pub supply: SupplyDesign,
+    /// Output-stage dropout as a fraction of the supply (how close the output can swing to the
+    /// rail: a pentode's knee, a triode's positive-grid limit, the class-D modulator's maximum).
+    pub dropout_fraction: f64,
+    /// Output-stage dropout in volts referred to the speaker (emitter followers' base-emitter
+    /// drops and emitter resistors), added after the fraction.
+    pub dropout_volts: f64,
 }
 
 impl AmpType {
@@ -153,13 +159,13 @@ impl AmpType {
 
     /// The type's constants (documented, published-style values).
     ///
-    /// | type | DF open loop | transformer | core f_sat | supply droop / idle / τ |
-    /// |---|---|---|---|---|
-    /// | EL34 push-pull | 0.18 | 3 Hz – 90 kHz | 30 Hz | 22 % / 0.1 / 60 ms |
-    /// | 6L6 push-pull | 0.14 | 3 Hz – 90 kHz | 35 Hz | 20 % / 0.1 / 50 ms |
-    /// | 300B single-ended | 3 | 4 Hz – 70 kHz | 45 Hz | 12 % / 1.0 / 40 ms |
-    /// | solid state | 400 | — | — | 15 % / 0.05 / 120 ms |
-    /// | class D | 300 (switches) | LC 40 kHz | — | 6 % / 0.02 / 30 ms |
+    /// | type | DF open loop | transformer | core f_sat | supply droop / idle / τ | dropout |
+    /// |---|---|---|---|---|---|
+    /// | EL34 push-pull | 0.18 | 3 Hz – 90 kHz | 30 Hz | 22 % / 0.1 / 60 ms | 15 % (knee) |
+    /// | 6L6 push-pull | 0.14 | 3 Hz – 90 kHz | 35 Hz | 20 % / 0.1 / 50 ms | 12 % (knee) |
+    /// | 300B single-ended | 3 | 4 Hz – 70 kHz | 45 Hz | 12 % / 1.0 / 40 ms | 30 % |
+    /// | solid state | 400 | — | — | 15 % / 0.05 / 120 ms | 4 V |
+    /// | class D | 300 (switches) | LC 40 kHz | — | 6 % / 0.02 / 30 ms | 5 % |
     pub fn traits(self) -> AmpTraits {
         let push_pull_transformer = Some(TransformerBandwidth {
             low_hz: 3.0,
@@ -171,6 +177,8 @@ impl AmpType {
                 transformer: push_pull_transformer,
                 saturation_hz: Some(30.0),
                 class_d_corner_hz: None,
+                dropout_fraction: 0.15,
+                dropout_volts: 0.0,
                 supply: SupplyDesign {
                     droop_at_full_sag: 0.22,
                     idle_draw: 0.1,
@@ -183,6 +191,8 @@ impl AmpType {
                 transformer: push_pull_transformer,
                 saturation_hz: Some(35.0),
                 class_d_corner_hz: None,
+                dropout_fraction: 0.12,
+                dropout_volts: 0.0,
                 supply: SupplyDesign {
                     droop_at_full_sag: 0.20,
                     idle_draw: 0.1,
@@ -198,6 +208,8 @@ impl AmpType {
                 }),
                 saturation_hz: Some(45.0),
                 class_d_corner_hz: None,
+                dropout_fraction: 0.3,
+                dropout_volts: 0.0,
                 supply: SupplyDesign {
                     droop_at_full_sag: 0.12,
                     idle_draw: 1.0,
@@ -210,6 +222,8 @@ impl AmpType {
                 transformer: None,
                 saturation_hz: None,
                 class_d_corner_hz: None,
+                dropout_fraction: 0.0,
+                dropout_volts: 4.0,
                 supply: SupplyDesign {
                     droop_at_full_sag: 0.15,
                     idle_draw: 0.05,
@@ -222,6 +236,8 @@ impl AmpType {
                 transformer: None,
                 saturation_hz: None,
                 class_d_corner_hz: Some(40_000.0),
+                dropout_fraction: 0.05,
+                dropout_volts: 0.0,
                 supply: SupplyDesign {
                     droop_at_full_sag: 0.06,
                     idle_draw: 0.02,
@@ -389,6 +405,14 @@ impl PowerAmpSettings {
     /// Rated peak voltage `√(2·P·R)`, volts.
     pub fn rail_volts(&self) -> f64 {
         (2.0 * self.rated_watts.clamp(1.0, 2000.0) * self.nominal_ohms).sqrt()
+    }
+
+    /// The supply rail referred to the speaker, volts: the rated peak `√(2PR)` plus the type's
+    /// dropout (`(V + dropout_volts)/(1 − dropout_fraction)`) — what the output devices need to
+    /// deliver the rated peak (at the rated draw; sag raises it at idle).
+    pub fn supply_rail_volts(&self) -> f64 {
+        let traits = self.amp_type.traits();
+        (self.rail_volts() + traits.dropout_volts) / (1.0 - traits.dropout_fraction)
     }
 
     /// Multiplier from input samples to drive in rated units.

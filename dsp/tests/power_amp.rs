@@ -818,3 +818,36 @@ fn output_is_independent_of_block_size() {
         );
     }
 }
+
+/// DESIGN.md: 100 W into 8 Ω → 40 V peak; the supply adds each type's dropout on top.
+#[test]
+fn rails_come_from_wattage_and_load_plus_the_dropout() {
+    let settings = |amp_type, watts, ohms| PowerAmpSettings {
+        amp_type,
+        rated_watts: watts,
+        nominal_ohms: ohms,
+        ..PowerAmpSettings::default()
+    };
+    let rated = settings(AmpType::SolidState, 100.0, 8.0).rail_volts();
+    assert!(
+        (rated - 40.0).abs() < 1e-9,
+        "100 W into 8 Ω: {rated} V peak"
+    );
+    let four_ohm = settings(AmpType::SolidState, 100.0, 4.0).rail_volts();
+    assert!(
+        (four_ohm - 28.284).abs() < 1e-3,
+        "100 W into 4 Ω: {four_ohm} V peak"
+    );
+    for amp_type in AmpType::ALL {
+        let supply = settings(amp_type, 100.0, 8.0).supply_rail_volts();
+        println!(
+            "{}: supply rail {supply:.1} V for a 40 V rated peak",
+            amp_type.name()
+        );
+        assert!(
+            supply > 40.0 && supply < 60.0,
+            "{}: supply {supply} V",
+            amp_type.name()
+        );
+    }
+}
