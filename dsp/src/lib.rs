@@ -29,6 +29,7 @@ pub mod analysis;
 pub mod filter;
 pub mod guard;
 pub mod level;
+pub mod level_meter;
 pub mod oversample;
 pub mod power_amp;
 pub mod preamp;

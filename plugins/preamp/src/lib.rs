@@ -9,9 +9,11 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 pub mod engine;
+pub mod meters;
 pub mod params;
 
 use engine::PreampEngine;
+use meters::PreampMeters;
 use params::PreampParams;
 
 /// The Gainstage Preamp plugin instance.
@@ -24,8 +26,15 @@ impl Default for Preamp {
     fn default() -> Self {
         Self {
             params: Arc::new(PreampParams::default()),
-            engine: PreampEngine::default(),
+            engine: PreampEngine::with_meters(Arc::new(PreampMeters::default())),
         }
+    }
+}
+
+impl Preamp {
+    /// The meter readings the editor shows.
+    pub fn meters(&self) -> Arc<PreampMeters> {
+        self.engine.meters().clone()
     }
 }
 
@@ -72,6 +81,8 @@ impl Plugin for Preamp {
             buffer_config.sample_rate,
             buffer_config.max_buffer_size as usize,
             channels,
+            buffer_config.process_mode == ProcessMode::Offline,
+            &self.params,
         );
         context.set_latency_samples(self.engine.latency());
         true
@@ -85,9 +96,11 @@ impl Plugin for Preamp {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        self.engine.process(buffer.as_slice(), &self.params);
+        if let Some(latency) = self.engine.process(buffer.as_slice(), &self.params) {
+            context.set_latency_samples(latency);
+        }
         ProcessStatus::Normal
     }
 }
