@@ -296,7 +296,6 @@ fn hertz(name: String, default: f32, (min, max): (f32, f32)) -> FloatParam {
             factor: FloatRange::skew_factor(-1.5),
         },
     )
-    .with_unit(" Hz")
     .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
     .with_string_to_value(formatters::s2v_f32_hz_then_khz())
 }
