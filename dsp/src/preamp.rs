@@ -7,6 +7,7 @@
 pub mod calibration;
 pub mod channel;
 pub mod colour;
+pub mod hold_compensation;
 pub mod level_match;
 pub mod model;
 pub mod solid_state;

@@ -1,7 +1,7 @@
 //! The preamp channel measured against the figures of the preamp issue: defaults, character at
 //! about 3 % THD, transparency, gain accuracy, level matching, aliasing and click-free switching.
 
-use gainstage_dsp::analysis::{aliasing, generator, harmonics};
+use gainstage_dsp::analysis::{aliasing, generator, harmonics, latency};
 use gainstage_dsp::level::{dbu_to_sample_peak, gain_to_db};
 use gainstage_dsp::oversample::{FilterFlavour, OversamplingFactor};
 use gainstage_dsp::preamp::calibration::InputType;
@@ -316,4 +316,46 @@ fn aliasing_colour_at_default_quality() {
         figure <= -90.0,
         "colour: aliasing {figure:.1} dB at 4× minimum phase"
     );
+}
+
+/// Reported latency equals where an impulse arrives, at every oversampling factor and flavour
+/// (Transparent, gain 0 dB, line input), and the dry path of `mix` is aligned with it.
+#[test]
+fn reported_latency_equals_impulse_arrival_at_every_quality() {
+    for flavour in [FilterFlavour::MinimumPhase, FilterFlavour::LinearPhase] {
+        for factor in OversamplingFactor::ALL {
+            let settings = ChannelSettings {
+                input_type: Some(InputType::Line),
+                ..ChannelSettings::default()
+            };
+            let mut impulse = vec![0.0f32; 512];
+            impulse[0] = 1.0;
+            let mut preamp = channel(settings, factor, flavour);
+            let wet = render(&mut preamp, &impulse);
+            let arrival = latency::impulse_arrival(&wet);
+            println!(
+                "{factor:?} {flavour:?}: arrival {arrival}, latency {}",
+                preamp.latency()
+            );
+            let reported = preamp.latency() as usize;
+            assert_eq!(
+                arrival, reported,
+                "{factor:?} {flavour:?}: impulse arrives at {arrival}, reported latency {reported}"
+            );
+            let mut dry_channel = channel(
+                ChannelSettings {
+                    mix: 0.0,
+                    ..settings
+                },
+                factor,
+                flavour,
+            );
+            let dry = render(&mut dry_channel, &impulse);
+            let dry_arrival = latency::impulse_arrival(&dry);
+            assert_eq!(
+                dry_arrival, reported,
+                "{factor:?} {flavour:?}: dry impulse arrives at {dry_arrival}, latency {reported}"
+            );
+        }
+    }
 }

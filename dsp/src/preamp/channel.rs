@@ -1,7 +1,8 @@
 //! One channel of the preamp: the whole signal path with its smoothing and cross-fades.
 //!
 //! ```text
-//! in → phase → source loading → input calibration (volts) ─┬→ upsample → model(s) → downsample
+//! in → phase → source loading → input calibration (volts) ─┬→ upsample → model(s)
+//!    → ADAA droop compensation → downsample
 //!                                                             (models cross-fade on a switch)
 //!    → colour output stage (while Colour is active) → DC blocker → volts to samples
 //!    → low-cut + EQ → auto-gain → output trim → mix with the latency-aligned dry signal → out
@@ -13,6 +14,7 @@ use realfft::num_complex::Complex64;
 
 use super::calibration::{InputType, input_volts_per_unit, output_units_per_volt};
 use super::colour::ColourOutput;
+use super::hold_compensation::HoldCompensation;
 use super::level_match::LevelMatch;
 use super::model::{ModelSet, PreampModel};
 use super::source::SourceFilter;
@@ -165,6 +167,8 @@ pub struct PreampChannel {
     sample_rate: f32,
     settings: ChannelSettings,
     oversampler: Oversampler,
+    /// Undoes the ADAA hold's top-end droop after the models (identity at 1×).
+    hold_compensation: HoldCompensation,
     models: ModelSet,
     level_match: LevelMatch,
     /// The model being faded in (or the only one running).
@@ -204,11 +208,12 @@ impl PreampChannel {
         let mut models = models.clone();
         models.prepare(oversampled_rate);
         let settings = ChannelSettings::default();
-        let latency = oversampler.latency() as usize;
+        let latency = oversampler.alignment_delay() as usize;
         let mut channel = Self {
             sample_rate,
             settings,
             oversampler,
+            hold_compensation: HoldCompensation::new(f64::from(sample_rate), factor.ratio()),
             models,
             level_match: level_match.clone(),
             current_model: settings.model,
@@ -252,9 +257,13 @@ impl PreampChannel {
         channel
     }
 
-    /// Latency of the channel in samples at the host rate.
+    /// Latency of the channel in samples at the host rate: where an impulse arrives, as a person
+    /// aligning waveforms would read it ([`Oversampler::alignment_delay`]). For linear phase that
+    /// is the filters' exact latency; for minimum phase the rounded low-frequency group delay of
+    /// the IIR half-bands (3–5 samples), which the project reports too, as the power amp does.
+    /// The dry path of `mix` is delayed by the same amount.
     pub fn latency(&self) -> u32 {
-        self.oversampler.latency()
+        self.oversampler.alignment_delay()
     }
 
     /// The settings last given.
@@ -383,6 +392,7 @@ impl PreampChannel {
                 }
             }
         }
+        self.hold_compensation.process_block(high_rate);
         self.oversampler.downsample(chunk);
         if previous.is_some() {
             for _ in 0..length {
@@ -420,6 +430,7 @@ impl PreampChannel {
     /// Clears every state and settles every smoother on its target.
     pub fn reset(&mut self) {
         self.oversampler.reset();
+        self.hold_compensation.reset();
         for model in PreampModel::ALL {
             self.models.stage(model).reset();
         }
