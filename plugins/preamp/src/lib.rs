@@ -11,6 +11,7 @@ use nice_plug::prelude::*;
 pub mod engine;
 pub mod meters;
 pub mod params;
+pub mod presets;
 
 use engine::PreampEngine;
 use meters::PreampMeters;

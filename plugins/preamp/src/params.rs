@@ -508,3 +508,53 @@ impl PreampParams {
         settings
     }
 }
+
+impl PreampParams {
+    /// The changes that copy slot `from` into the other slot: (full parameter ID, normalised
+    /// value) pairs for the editor's `ParamSetter` (A → B writes `b_gain` …, B → A writes `gain` …).
+    pub fn copy_changes(&self, from: SlotChoice) -> Vec<(String, f32)> {
+        let (source, prefix) = match from {
+            SlotChoice::A => (&self.slot_a, "b_"),
+            SlotChoice::B => (&self.slot_b, ""),
+        };
+        source
+            .param_map()
+            .into_iter()
+            .map(|(id, pointer, _)| {
+                // SAFETY: the pointer comes from `source`, which outlives this call.
+                let value = unsafe { pointer.unmodulated_normalized_value() };
+                (format!("{prefix}{id}"), value)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_a_to_b_names_every_slot_b_parameter_with_slot_a_values() {
+        let params = PreampParams::default();
+        let all_ids: Vec<String> = params
+            .param_map()
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
+        let changes = params.copy_changes(SlotChoice::A);
+        assert_eq!(changes.len(), params.slot_b.param_map().len());
+        for (id, _) in &changes {
+            assert!(
+                id.starts_with("b_") && all_ids.contains(id),
+                "{id} is not a slot B parameter"
+            );
+        }
+        let back = params.copy_changes(SlotChoice::B);
+        for (id, _) in &back {
+            assert!(
+                !id.starts_with("b_") && all_ids.contains(id),
+                "{id} is not a slot A parameter"
+            );
+        }
+    }
+}
