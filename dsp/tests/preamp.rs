@@ -178,13 +178,12 @@ fn character_at_three_percent_thd() {
     );
 }
 
-#[test]
-fn transparent_thd_plus_n_at_plus_18_dbu_out() {
+/// THD+N (%) of the transparent model at `output_dbu` out with a +4 dBu line input.
+fn transparent_thd_plus_n(output_dbu: f64) -> f64 {
     let settings = ChannelSettings {
-        gain_db: 14.0,
+        gain_db: (output_dbu - 4.0) as f32,
         ..ChannelSettings::default()
     };
-    // +18 dBu out with 14 dB of gain: +4 dBu in (line input).
     let mut preamp = default_channel(settings);
     let input = generator::sine(
         1_000.0,
@@ -195,11 +194,29 @@ fn transparent_thd_plus_n_at_plus_18_dbu_out() {
     let output = render(&mut preamp, &input);
     let thd_n = harmonics::thd_plus_n_ratio(tail(&output), RATE, 1_000.0) * 100.0;
     let level = harmonics::measure(tail(&output), RATE, 1_000.0).fundamental_amplitude;
-    println!("transparent +18 dBu: THD+N {thd_n:.6} %, out peak {level:.4}");
+    println!("transparent {output_dbu:+} dBu: THD+N {thd_n:.6} %, out peak {level:.4}");
+    thd_n
+}
+
+#[test]
+fn transparent_thd_plus_n_at_plus_18_dbu_out() {
+    let thd_n = transparent_thd_plus_n(18.0);
     assert!(
         thd_n <= 0.001,
         "transparent THD+N at +18 dBu out: {thd_n:.6} %"
     );
+}
+
+/// "THD+N ≤ 0.001 % below +20 dBu out": checked up to +20 dBu itself.
+#[test]
+fn transparent_thd_plus_n_up_to_plus_20_dbu_out() {
+    for output_dbu in [4.0, 12.0, 20.0] {
+        let thd_n = transparent_thd_plus_n(output_dbu);
+        assert!(
+            thd_n <= 0.001,
+            "transparent THD+N at {output_dbu:+} dBu out: {thd_n:.6} %"
+        );
+    }
 }
 
 /// Worst auto-gain level error (dB) of `model` over every voicing and the gains 0, 20, 40, 60 dB.
@@ -277,17 +294,32 @@ fn transparent_gain_is_accurate_from_0_to_60_db() {
 /// Aliasing (DESIGN.md definition) of `model` at default quality, driven so a 1 kHz sine at the
 /// same level reaches about 5 % THD.
 fn aliasing_at_five_percent(model: PreampModel) -> f64 {
+    aliasing_at_five_percent_with(model, OversamplingFactor::X4, FilterFlavour::MinimumPhase)
+}
+
+/// Aliasing of `model` at `factor` × `flavour`, driven so a 1 kHz sine at the same level reaches
+/// about 5 % THD (the level searched at default quality).
+fn aliasing_at_five_percent_with(
+    model: PreampModel,
+    factor: OversamplingFactor,
+    flavour: FilterFlavour,
+) -> f64 {
     let base = ChannelSettings {
         model,
         gain_db: 20.0,
         ..ChannelSettings::default()
     };
-    let peak = peak_for_thd(base, 5.0).min(0.5);
-    let mut preamp = default_channel(base);
+    static PEAKS: [OnceLock<f32>; 4] = [const { OnceLock::new() }; 4];
+    let index = PreampModel::ALL
+        .iter()
+        .position(|&candidate| candidate == model)
+        .expect("every model is in ALL");
+    let peak = *PEAKS[index].get_or_init(|| peak_for_thd(base, 5.0).min(0.5));
+    let mut preamp = channel(base, factor, flavour);
     let input = generator::sine(7_000.0, peak, RATE, 65_536 + 24_000);
     let output = render(&mut preamp, &input);
     let figure = aliasing::aliasing_db(tail(&output), RATE, 7_000.0);
-    println!("{model:?}: aliasing {figure:.1} dB at input peak {peak:.4}");
+    println!("{model:?}: aliasing {figure:.1} dB at input peak {peak:.4}, {factor:?} {flavour:?}");
     figure
 }
 
@@ -310,13 +342,28 @@ fn aliasing_solid_state_at_default_quality() {
 }
 
 #[test]
-#[ignore = "not met yet: −83.4 dB measured (hard rail clip of the 80 dB-loop output stage at 4×); issue 4 open"]
 fn aliasing_transparent_at_default_quality() {
     let figure = aliasing_at_five_percent(PreampModel::Transparent);
     assert!(
         figure <= -90.0,
         "transparent: aliasing {figure:.1} dB at 4× minimum phase"
     );
+}
+
+/// Aliasing at the highest quality (16× linear phase), same drive: ≤ −110 dB for every model.
+#[test]
+fn aliasing_at_highest_quality_for_every_model() {
+    for model in PreampModel::ALL {
+        let figure = aliasing_at_five_percent_with(
+            model,
+            OversamplingFactor::X16,
+            FilterFlavour::LinearPhase,
+        );
+        assert!(
+            figure <= -110.0,
+            "{model:?}: aliasing {figure:.1} dB at 16× linear phase"
+        );
+    }
 }
 
 #[test]
