@@ -133,6 +133,19 @@ impl SourceLoad {
                 poly[0] - poly[1] * k + poly[2] * k2,
             ]
         };
+        if numerator[2] == 0.0 && denominator[2] == 0.0 {
+            // A first-order divider maps to a first-order section. Through the second-order map
+            // it would carry a cancelled pole-zero pair at z = −1 that keeps any state it is left
+            // with ringing at Nyquist after a voicing change.
+            let a0 = denominator[0] + denominator[1] * k;
+            return BiquadCoefficients {
+                b0: (numerator[0] + numerator[1] * k) / a0,
+                b1: (numerator[0] - numerator[1] * k) / a0,
+                b2: 0.0,
+                a1: (denominator[0] - denominator[1] * k) / a0,
+                a2: 0.0,
+            };
+        }
         let b = map(numerator);
         let a = map(denominator);
         BiquadCoefficients {
@@ -228,6 +241,33 @@ mod tests {
             frequency *= 1.01;
         }
         best
+    }
+
+    #[test]
+    fn first_order_sources_have_no_pole_on_the_unit_circle() {
+        let loads = [
+            SourceLoad {
+                source: SourceImpedance::Resistive { resistance: 100.0 },
+                cable_capacitance: 1e-9,
+                input_resistance: 100e3,
+            },
+            SourceLoad {
+                source: SourceImpedance::Capacitive {
+                    capacitance: 1.5e-9,
+                },
+                cable_capacitance: 500e-12,
+                input_resistance: 1e6,
+            },
+        ];
+        for load in loads {
+            let coefficients = load.coefficients(48_000.0);
+            // Denominator 1 + a1·z⁻¹ + a2·z⁻²: its value at z = −1 must stay away from zero.
+            let at_nyquist = 1.0 - coefficients.a1 + coefficients.a2;
+            assert!(
+                at_nyquist.abs() > 1e-3,
+                "{load:?}: denominator at Nyquist {at_nyquist}"
+            );
+        }
     }
 
     #[test]
