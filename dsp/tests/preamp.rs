@@ -9,6 +9,9 @@ use gainstage_dsp::preamp::calibration::InputType;
 use gainstage_dsp::preamp::channel::{ChannelSettings, PreampChannel};
 use gainstage_dsp::preamp::level_match::LevelMatch;
 use gainstage_dsp::preamp::model::{ModelSet, PreampModel};
+use gainstage_dsp::preamp::tone::{EqSettings, LowCutSettings, LowCutSlope};
+use gainstage_dsp::preamp::transparent::{GainRange, TransparentOptions};
+use gainstage_dsp::preamp::voicing::InputImpedance;
 use gainstage_dsp::preamp::voicing::Voicing;
 use std::sync::OnceLock;
 
@@ -478,6 +481,139 @@ fn transparent_is_flat_within_0_05_db_at_every_oversampled_quality() {
             assert!(
                 deviation.abs() <= 0.05,
                 "transparent at 44.1 kHz, {factor:?} {flavour:?}: {deviation:+.4} dB at {frequency:.0} Hz"
+            );
+        }
+    }
+}
+
+/// Largest sample-to-sample step of `signal`.
+fn largest_step(signal: &[f32]) -> f32 {
+    signal
+        .windows(2)
+        .map(|pair| (pair[1] - pair[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Renders `sequence` (settings switched every 50 ms, in turn) on a 100 Hz sine of `peak` and
+/// returns (largest step while switching, largest step of any of the settings held steady).
+fn switching_steps(sequence: &[ChannelSettings], peak: f32) -> (f32, f32, usize) {
+    let period = (0.05 * RATE) as usize;
+    let switches = 16;
+    let input = generator::sine(100.0, peak, RATE, period * (switches + 2));
+    let mut steady = 0.0f32;
+    for settings in sequence {
+        let mut preamp = default_channel(*settings);
+        let output = render(&mut preamp, &input);
+        // Skip the first 50 ms (filters and bias settling from reset).
+        steady = steady.max(largest_step(&output[period..]));
+    }
+    let mut preamp = default_channel(sequence[0]);
+    let mut output = input.clone();
+    let mut worst = (0.0f32, 0usize);
+    for (index, block) in output.chunks_mut(period).enumerate() {
+        preamp.set_settings(sequence[index % sequence.len()]);
+        // Host-sized blocks inside each 50 ms stretch.
+        for host_block in block.chunks_mut(256) {
+            preamp.process(host_block);
+        }
+    }
+    for (index, pair) in output[period..].windows(2).enumerate() {
+        let step = (pair[1] - pair[0]).abs();
+        if step > worst.0 {
+            worst = (step, index + period);
+        }
+    }
+    (worst.0, steady, worst.1)
+}
+
+/// Switching the model every 50 ms on a 100 Hz sine: no step larger than twice the steady
+/// signal's largest step (any model held steady).
+#[test]
+fn switching_model_every_50_ms_is_click_free() {
+    for (gain_db, peak) in [(0.0, 0.25), (20.0, 0.25), (40.0, 0.002)] {
+        let sequence: Vec<ChannelSettings> = PreampModel::ALL
+            .iter()
+            .map(|&model| ChannelSettings {
+                model,
+                gain_db,
+                ..ChannelSettings::default()
+            })
+            .collect();
+        let (worst, steady, at) = switching_steps(&sequence, peak);
+        println!(
+            "model switching at {gain_db} dB gain: largest step {worst:.5} at sample {at}, steady {steady:.5} (ratio {:.2})",
+            worst / steady
+        );
+        assert!(
+            worst <= 2.0 * steady,
+            "model switching at {gain_db} dB: largest step {worst:.5} at sample {at} vs steady {steady:.5}"
+        );
+    }
+}
+
+/// A/B switching every 50 ms between two slots that differ in every setting.
+#[test]
+fn switching_every_setting_every_50_ms_is_click_free() {
+    let slot_a = ChannelSettings {
+        model: PreampModel::Transparent,
+        gain_db: 6.0,
+        ..ChannelSettings::default()
+    };
+    let slot_b = ChannelSettings {
+        model: PreampModel::Tube,
+        voicing: Voicing::ElectricGuitar,
+        input_type: Some(InputType::Instrument),
+        impedance: Some(InputImpedance::Low),
+        pad: true,
+        gain_db: 30.0,
+        output_db: -6.0,
+        mix: 0.7,
+        invert_phase: true,
+        low_cut: LowCutSettings::at(120.0, LowCutSlope::Db18),
+        eq: EqSettings {
+            low_gain_db: 4.0,
+            mid_gain_db: -6.0,
+            mid_frequency_hz: 900.0,
+            mid_q: 2.0,
+            high_gain_db: 5.0,
+        },
+        transparent: TransparentOptions {
+            range: GainRange::Low,
+            noise: true,
+        },
+        auto_gain: true,
+    };
+    let slot_c = ChannelSettings {
+        model: PreampModel::Colour,
+        voicing: Voicing::Vocal,
+        gain_db: 50.0,
+        transparent: TransparentOptions {
+            range: GainRange::Low,
+            noise: false,
+        },
+        ..ChannelSettings::default()
+    };
+    let slot_d = ChannelSettings {
+        low_cut: LowCutSettings::at(200.0, LowCutSlope::Db12),
+        ..slot_b
+    };
+    // Two levels: −12 dBFS peak (slot B's tube and slot C's colour driven hard) and −54 dBFS
+    // (nothing clips, so a gain jump cannot hide in a clipped waveform).
+    for peak in [0.25, 0.002] {
+        for (name, sequence) in [
+            ("A/B", vec![slot_a, slot_b]),
+            ("A/C", vec![slot_a, slot_c]),
+            ("B/D (low-cut slope)", vec![slot_b, slot_d]),
+        ] {
+            let (worst, steady, at) = switching_steps(&sequence, peak);
+            println!(
+                "{name} switching at peak {peak}: largest step {worst:.6} at sample {at}, \
+                 steady {steady:.6} (ratio {:.2})",
+                worst / steady
+            );
+            assert!(
+                worst <= 2.0 * steady,
+                "{name} switching at peak {peak}: largest step {worst:.6} at sample {at} vs steady {steady:.6}"
             );
         }
     }

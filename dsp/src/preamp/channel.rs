@@ -24,7 +24,7 @@ use super::voicing::{InputImpedance, Voicing};
 use crate::Processor;
 use crate::filter::dc_blocker::DcBlocker;
 use crate::guard::sanitize;
-use crate::level::db_to_gain;
+use crate::level::{db_to_gain, gain_to_db};
 use crate::oversample::{FilterFlavour, Oversampler, OversamplingFactor};
 use crate::ramp::LinearRamp;
 
@@ -129,6 +129,46 @@ impl Smoothed {
     }
 }
 
+/// A gain smoothed in decibels: a one-pole glide of the level in dB, so gains that change
+/// together (input calibration, preamp gain, output trim and auto-gain) glide as one, with no
+/// overshoot of their sum; the linear gain is recomputed only while moving.
+#[derive(Clone, Copy, Debug, Default)]
+struct SmoothedGain {
+    decibels: Smoothed,
+    linear: f32,
+}
+
+impl SmoothedGain {
+    /// Within this many dB of the target the glide ends.
+    const SETTLED_DB: f32 = 1.0e-4;
+
+    fn prepare(&mut self, sample_rate: f32, seconds: f32) {
+        self.decibels.prepare(sample_rate, seconds);
+    }
+
+    fn set_target_db(&mut self, target_db: f32) {
+        self.decibels.target = target_db;
+    }
+
+    fn settle(&mut self) {
+        self.decibels.settle(self.decibels.target);
+        self.linear = db_to_gain(f64::from(self.decibels.value)) as f32;
+    }
+
+    #[inline]
+    fn next(&mut self) -> f32 {
+        let decibels = &mut self.decibels;
+        if decibels.value != decibels.target {
+            decibels.value += decibels.coefficient * (decibels.target - decibels.value);
+            if (decibels.target - decibels.value).abs() <= Self::SETTLED_DB {
+                decibels.value = decibels.target;
+            }
+            self.linear = (decibels.value * (std::f32::consts::LN_10 / 20.0)).exp();
+        }
+        self.linear
+    }
+}
+
 /// A delay line of fixed capacity for the dry path.
 #[derive(Clone, Debug)]
 struct DryDelay {
@@ -183,9 +223,9 @@ pub struct PreampChannel {
     tone: ToneSection,
     dry_delay: DryDelay,
     phase: LinearRamp,
-    input_scale: Smoothed,
+    input_scale: SmoothedGain,
     model_gain: Smoothed,
-    output_gain: Smoothed,
+    output_gain: SmoothedGain,
     mix: Smoothed,
     dry_scratch: [f32; CHUNK],
     fade_scratch: Vec<f32>,
@@ -232,9 +272,9 @@ impl PreampChannel {
             tone: ToneSection::new(sample_rate),
             dry_delay: DryDelay::new(latency),
             phase: LinearRamp::default(),
-            input_scale: Smoothed::default(),
+            input_scale: SmoothedGain::default(),
             model_gain: Smoothed::default(),
-            output_gain: Smoothed::default(),
+            output_gain: SmoothedGain::default(),
             mix: Smoothed::default(),
             dry_scratch: [0.0; CHUNK],
             fade_scratch: vec![0.0; CHUNK * factor.ratio()],
@@ -244,12 +284,10 @@ impl PreampChannel {
             .colour_share
             .prepare(sample_rate, SWITCH_FADE_SECONDS);
         channel.phase.prepare(sample_rate, SWITCH_FADE_SECONDS);
-        for smoother in [
-            &mut channel.input_scale,
-            &mut channel.model_gain,
-            &mut channel.output_gain,
-            &mut channel.mix,
-        ] {
+        for smoother in [&mut channel.model_gain, &mut channel.mix] {
+            smoother.prepare(sample_rate, GAIN_SMOOTHING_SECONDS);
+        }
+        for smoother in [&mut channel.input_scale, &mut channel.output_gain] {
             smoother.prepare(sample_rate, GAIN_SMOOTHING_SECONDS);
         }
         channel.set_settings(settings);
@@ -285,15 +323,23 @@ impl PreampChannel {
                 .voicing
                 .source_load(input_type, settings.effective_impedance()),
         );
-        self.input_scale.target = input_volts_per_unit(input_type, settings.pad) as f32;
-        self.model_gain.target = settings.gain_db.clamp(0.0, 60.0);
+        self.input_scale
+            .set_target_db(gain_to_db(input_volts_per_unit(input_type, settings.pad)) as f32);
+        // The transparent model's low range limits the gain; the limit glides like the gain.
+        let gain_limit_db = if settings.model == PreampModel::Transparent {
+            settings.transparent.range.max_gain_db() as f32
+        } else {
+            60.0
+        };
+        self.model_gain.target = settings.gain_db.clamp(0.0, gain_limit_db);
         let auto_gain_db = if settings.auto_gain {
             self.level_match
                 .compensation_db(&settings, &self.source, self.sample_rate)
         } else {
             0.0
         };
-        self.output_gain.target = db_to_gain(f64::from(settings.output_db) + auto_gain_db) as f32;
+        self.output_gain
+            .set_target_db((f64::from(settings.output_db) + auto_gain_db) as f32);
         self.mix.target = settings.mix.clamp(0.0, 1.0);
         self.phase
             .set_target(if settings.invert_phase { -1.0 } else { 1.0 });
@@ -353,12 +399,20 @@ impl PreampChannel {
             let polarised = input * self.phase.advance();
             *sample = self.source.process_sample(polarised) * self.input_scale.next();
         }
-        // Per-chunk model gain (the smoother advances by the chunk length).
-        let mut gain_db = self.model_gain.value;
+        // Per-chunk model gain (the smoother advances by the chunk length); while it moves, the
+        // model glides from the last chunk's value to this one's over the chunk
+        // (`ModelStage::process_with_gain`), so a gain move has no steps at chunk boundaries.
+        let chunk_start_gain_db = self.model_gain.value;
+        let mut gain_db = chunk_start_gain_db;
         for _ in 0..length {
             gain_db = self.model_gain.next();
         }
         let model_gain = db_to_gain(f64::from(gain_db)) as f32;
+        let start_gain = if gain_db == chunk_start_gain_db {
+            model_gain
+        } else {
+            db_to_gain(f64::from(chunk_start_gain_db)) as f32
+        };
 
         // Models at the oversampled rate.
         let factor = self.oversampler.factor();
@@ -368,20 +422,20 @@ impl PreampChannel {
         let high_rate = self.oversampler.upsample(chunk);
         match previous {
             None => {
-                let stage = self.models.stage(current);
-                stage.set_gain(model_gain);
-                stage.process_block(high_rate);
+                self.models
+                    .stage(current)
+                    .process_with_gain(high_rate, start_gain, model_gain);
             }
             Some(previous) => {
                 let fade_in_start = self.model_fade.value();
                 let scratch = &mut self.fade_scratch[..high_rate.len()];
                 scratch.copy_from_slice(high_rate);
-                let old = self.models.stage(previous);
-                old.set_gain(model_gain);
-                old.process_block(scratch);
-                let new = self.models.stage(current);
-                new.set_gain(model_gain);
-                new.process_block(high_rate);
+                self.models
+                    .stage(previous)
+                    .process_with_gain(scratch, start_gain, model_gain);
+                self.models
+                    .stage(current)
+                    .process_with_gain(high_rate, start_gain, model_gain);
                 // Per-high-rate-sample fade, following the host-rate ramp.
                 let step = fade_step;
                 for (index, (new_sample, old_sample)) in
@@ -443,13 +497,11 @@ impl PreampChannel {
         self.tone.reset();
         self.dry_delay.reset();
         self.phase.settle(self.phase.target());
-        for smoother in [
-            &mut self.input_scale,
-            &mut self.model_gain,
-            &mut self.output_gain,
-            &mut self.mix,
-        ] {
+        for smoother in [&mut self.model_gain, &mut self.mix] {
             smoother.settle(smoother.target);
+        }
+        for smoother in [&mut self.input_scale, &mut self.output_gain] {
+            smoother.settle();
         }
     }
 }

@@ -178,6 +178,24 @@ impl ModelStage for ColourModel {
     fn set_gain(&mut self, gain: f32) {
         self.base_drive = (f64::from(gain) / class_a_small_signal_gain()) as f32;
     }
+
+    /// The gain sits after the input transformer (the base drive of the class-A stage), so a
+    /// glide ramps the base drive per sample rather than the transformer's input.
+    fn process_with_gain(&mut self, block: &mut [f32], start_gain: f32, end_gain: f32) {
+        if start_gain == end_gain {
+            self.set_gain(end_gain);
+            self.process_block(block);
+            return;
+        }
+        let drive_per_gain = (1.0 / class_a_small_signal_gain()) as f32;
+        let start_drive = start_gain * drive_per_gain;
+        let step = (end_gain - start_gain) * drive_per_gain / block.len().max(1) as f32;
+        for (index, sample) in block.iter_mut().enumerate() {
+            self.base_drive = start_drive + step * (index + 1) as f32;
+            *sample = self.process_sample(*sample);
+        }
+        self.set_gain(end_gain);
+    }
 }
 
 impl Processor for ColourModel {

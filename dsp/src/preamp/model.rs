@@ -38,6 +38,24 @@ impl PreampModel {
 pub trait ModelStage: Processor {
     /// Sets the preamp gain (linear voltage ratio, 1 to 1000). Cheap; call it per chunk.
     fn set_gain(&mut self, gain: f32);
+
+    /// Processes `block` in place while the gain glides linearly from `start_gain` (the gain the
+    /// previous block ended on) to `end_gain`, so a gain move has no step at block boundaries.
+    ///
+    /// The default suits a model whose gain scales its input: it sets `end_gain` and ramps the
+    /// input from `start_gain / end_gain` to 1. A model that applies its gain after a stage with
+    /// memory (the colour model's input transformer) overrides it to ramp where the gain sits.
+    fn process_with_gain(&mut self, block: &mut [f32], start_gain: f32, end_gain: f32) {
+        self.set_gain(end_gain);
+        if start_gain != end_gain && end_gain > 0.0 {
+            let start_ratio = start_gain / end_gain;
+            let step = (1.0 - start_ratio) / block.len().max(1) as f32;
+            for (index, sample) in block.iter_mut().enumerate() {
+                *sample *= start_ratio + step * (index + 1) as f32;
+            }
+        }
+        self.process_block(block);
+    }
 }
 
 /// All four models for one channel.

@@ -152,10 +152,15 @@ impl ToneState {
     }
 }
 
-/// The filters of one tone section, configured for one [`ToneState`].
+/// The filters of one tone section, configured for one [`ToneState`]. Both low-cut slopes have
+/// their own filters so a slope change can cross-fade instead of re-tuning a running filter.
 #[derive(Clone, Debug)]
 struct ToneFilters {
+    /// The 12 dB/octave low-cut: a Butterworth (Q = 0.707) second-order high-pass.
+    low_cut_twelve: Svf,
+    /// The 18 dB/octave low-cut's second-order section (Q = 1) …
     low_cut_second_order: Svf,
+    /// … and its first-order section.
     low_cut_first_order: OnePole,
     low_shelf: Svf,
     mid_bell: Svf,
@@ -163,26 +168,23 @@ struct ToneFilters {
 }
 
 impl ToneFilters {
-    fn new(sample_rate: f32, slope: LowCutSlope, state: &ToneState) -> Self {
+    fn new(sample_rate: f32, state: &ToneState) -> Self {
         let mut filters = Self {
-            low_cut_second_order: Svf::highpass(sample_rate, 80.0, SHELF_Q),
+            low_cut_twelve: Svf::highpass(sample_rate, 80.0, SHELF_Q),
+            low_cut_second_order: Svf::highpass(sample_rate, 80.0, 1.0),
             low_cut_first_order: OnePole::highpass(sample_rate, 80.0),
             low_shelf: Svf::low_shelf(sample_rate, LOW_SHELF_HZ, SHELF_Q, 0.0),
             mid_bell: Svf::bell(sample_rate, 1_000.0, 0.7, 0.0),
             high_shelf: Svf::high_shelf(sample_rate, HIGH_SHELF_HZ, SHELF_Q, 0.0),
         };
-        filters.configure(slope, state);
+        filters.configure(state);
         filters
     }
 
-    fn configure(&mut self, slope: LowCutSlope, state: &ToneState) {
+    fn configure(&mut self, state: &ToneState) {
         let low_cut_hz = state.low_cut_log_hz.exp();
-        let low_cut_q = match slope {
-            LowCutSlope::Db12 => SHELF_Q,
-            LowCutSlope::Db18 => 1.0,
-        };
-        self.low_cut_second_order
-            .set_params(low_cut_hz, low_cut_q, 0.0);
+        self.low_cut_twelve.set_params(low_cut_hz, SHELF_Q, 0.0);
+        self.low_cut_second_order.set_params(low_cut_hz, 1.0, 0.0);
         self.low_cut_first_order.set_cutoff(low_cut_hz);
         self.low_shelf
             .set_params(LOW_SHELF_HZ, SHELF_Q, state.low_gain_db);
@@ -196,11 +198,35 @@ impl ToneFilters {
     }
 
     fn low_cut_response(&self, slope: LowCutSlope, frequency_hz: f64) -> Complex64 {
-        let second = self.low_cut_second_order.response(frequency_hz);
         match slope {
-            LowCutSlope::Db12 => second,
-            LowCutSlope::Db18 => second * self.low_cut_first_order.response(frequency_hz),
+            LowCutSlope::Db12 => self.low_cut_twelve.response(frequency_hz),
+            LowCutSlope::Db18 => {
+                self.low_cut_second_order.response(frequency_hz)
+                    * self.low_cut_first_order.response(frequency_hz)
+            }
         }
+    }
+
+    /// The 12 dB/octave low-cut on `input`.
+    #[inline]
+    fn low_cut_twelve(&mut self, input: f32) -> f32 {
+        self.low_cut_twelve.process_sample(input)
+    }
+
+    /// The 18 dB/octave low-cut on `input`.
+    #[inline]
+    fn low_cut_eighteen(&mut self, input: f32) -> f32 {
+        self.low_cut_first_order
+            .process_sample(self.low_cut_second_order.process_sample(input))
+    }
+
+    fn reset_twelve(&mut self) {
+        self.low_cut_twelve.reset();
+    }
+
+    fn reset_eighteen(&mut self) {
+        self.low_cut_second_order.reset();
+        self.low_cut_first_order.reset();
     }
 
     fn eq_response(&self, frequency_hz: f64) -> Complex64 {
@@ -221,6 +247,8 @@ pub struct ToneSection {
     smoothing_coefficient: f32,
     samples_to_update: u32,
     low_cut_mix: LinearRamp,
+    /// Share of the 18 dB/octave path in the low-cut (0 = 12 dB/octave, 1 = 18 dB/octave).
+    slope_mix: LinearRamp,
     eq_active: bool,
     filters: ToneFilters,
 }
@@ -240,24 +268,23 @@ impl ToneSection {
             smoothing_coefficient: 0.0,
             samples_to_update: 0,
             low_cut_mix: LinearRamp::default(),
+            slope_mix: LinearRamp::default(),
             eq_active: false,
-            filters: ToneFilters::new(sample_rate, low_cut.slope, &state),
+            filters: ToneFilters::new(sample_rate, &state),
         };
         section.prepare(sample_rate, 0);
         section
     }
 
-    /// Sets the targets; moves are smoothed, switching the low-cut cross-fades.
+    /// Sets the targets; moves are smoothed, switching the low-cut in or out or changing its
+    /// slope cross-fades.
     pub fn set_settings(&mut self, low_cut: LowCutSettings, eq: EqSettings) {
-        if low_cut.slope != self.low_cut.slope {
-            // A slope change re-tunes the second-order section's Q; the state stays valid.
-            self.samples_to_update = 0;
-        }
         self.low_cut = low_cut;
         self.eq = eq;
         self.target = ToneState::from_settings(&low_cut, &eq);
         self.low_cut_mix
             .set_target(if low_cut.enabled { 1.0 } else { 0.0 });
+        self.slope_mix.set_target(slope_share(low_cut.slope));
     }
 
     /// The settings last given.
@@ -267,7 +294,7 @@ impl ToneSection {
 
     /// True while a parameter is still moving towards its target.
     pub fn is_smoothing(&self) -> bool {
-        self.present != self.target || self.low_cut_mix.is_ramping()
+        self.present != self.target || self.low_cut_mix.is_ramping() || self.slope_mix.is_ramping()
     }
 
     /// The response the section will have once it has settled on its targets.
@@ -298,8 +325,16 @@ impl ToneSection {
             };
         }
         self.present = ToneState::from_array(present);
-        self.filters.configure(self.low_cut.slope, &self.present);
+        self.filters.configure(&self.present);
         self.eq_active = true;
+    }
+}
+
+/// The share of the 18 dB/octave path for `slope`.
+fn slope_share(slope: LowCutSlope) -> f32 {
+    match slope {
+        LowCutSlope::Db12 => 0.0,
+        LowCutSlope::Db18 => 1.0,
     }
 }
 
@@ -312,7 +347,7 @@ pub fn settings_response(
     frequency_hz: f64,
 ) -> Complex64 {
     let state = ToneState::from_settings(low_cut, eq);
-    let filters = ToneFilters::new(sample_rate, low_cut.slope, &state);
+    let filters = ToneFilters::new(sample_rate, &state);
     let low_cut_response = if low_cut.enabled {
         filters.low_cut_response(low_cut.slope, frequency_hz)
     } else {
@@ -328,14 +363,16 @@ impl Processor for ToneSection {
         self.smoothing_coefficient =
             1.0 - (-samples_per_update / (SMOOTHING_SECONDS * sample_rate)).exp();
         self.low_cut_mix.prepare(sample_rate, LOW_CUT_FADE_SECONDS);
+        self.slope_mix.prepare(sample_rate, LOW_CUT_FADE_SECONDS);
         self.reset();
     }
 
     fn reset(&mut self) {
         self.present = self.target;
-        self.filters = ToneFilters::new(self.sample_rate, self.low_cut.slope, &self.present);
+        self.filters = ToneFilters::new(self.sample_rate, &self.present);
         self.low_cut_mix
             .settle(if self.low_cut.enabled { 1.0 } else { 0.0 });
+        self.slope_mix.settle(slope_share(self.low_cut.slope));
         self.eq_active = !self.eq.is_flat();
         self.samples_to_update = 0;
     }
@@ -346,14 +383,24 @@ impl Processor for ToneSection {
         let mut signal = input;
         let low_cut_amount = self.low_cut_mix.advance();
         if low_cut_amount > 0.0 {
-            let mut filtered = self.filters.low_cut_second_order.process_sample(signal);
-            if self.low_cut.slope == LowCutSlope::Db18 {
-                filtered = self.filters.low_cut_first_order.process_sample(filtered);
-            }
+            let eighteen_share = self.slope_mix.advance();
+            let filtered = if eighteen_share <= 0.0 {
+                self.filters.reset_eighteen();
+                self.filters.low_cut_twelve(signal)
+            } else if eighteen_share >= 1.0 {
+                self.filters.reset_twelve();
+                self.filters.low_cut_eighteen(signal)
+            } else {
+                let twelve = self.filters.low_cut_twelve(signal);
+                let eighteen = self.filters.low_cut_eighteen(signal);
+                twelve + eighteen_share * (eighteen - twelve)
+            };
             signal += low_cut_amount * (filtered - signal);
         } else if self.low_cut_mix.target() == 0.0 {
-            self.filters.low_cut_second_order.reset();
-            self.filters.low_cut_first_order.reset();
+            // Out and faded: nothing to keep; a slope change needs no fade.
+            self.filters.reset_twelve();
+            self.filters.reset_eighteen();
+            self.slope_mix.settle(self.slope_mix.target());
         }
         if self.eq_active {
             signal = self.filters.low_shelf.process_sample(signal);

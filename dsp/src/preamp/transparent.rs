@@ -60,6 +60,16 @@ pub enum GainRange {
     Low,
 }
 
+impl GainRange {
+    /// The highest preamp gain the range allows, dB (60 or [`LOW_RANGE_MAX_GAIN_DB`]).
+    pub fn max_gain_db(self) -> f64 {
+        match self {
+            GainRange::High => 60.0,
+            GainRange::Low => LOW_RANGE_MAX_GAIN_DB,
+        }
+    }
+}
+
 /// Options of the transparent model.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TransparentOptions {
@@ -102,7 +112,7 @@ impl TransparentModel {
         self.update_noise();
     }
 
-    /// The effective gain after the range switch's limit (linear).
+    /// The gain in use (linear).
     pub fn effective_gain(&self) -> f32 {
         self.gain
     }
@@ -146,12 +156,11 @@ impl Default for TransparentModel {
 }
 
 impl ModelStage for TransparentModel {
+    /// Takes the gain as given: the range's limit ([`GainRange::max_gain_db`]) is applied by the
+    /// caller, so that a range switch glides to it like any gain change
+    /// ([`super::channel::PreampChannel`] does).
     fn set_gain(&mut self, gain: f32) {
-        let limit = match self.options.range {
-            GainRange::High => f32::MAX,
-            GainRange::Low => db_to_gain(LOW_RANGE_MAX_GAIN_DB) as f32,
-        };
-        self.gain = gain.min(limit);
+        self.gain = gain;
         self.input_scale = (f64::from(self.gain) / self.stage.small_signal_gain()) as f32;
         self.update_noise();
     }

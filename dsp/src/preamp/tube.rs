@@ -75,7 +75,66 @@ impl Default for TubeModel {
     }
 }
 
+/// The gain-dependent settings of the tube model, interpolated per sample during a gain glide.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct GainSettings {
+    first_drive: f32,
+    single_stage_makeup: f32,
+    interstage: f32,
+    second_stage_amount: f32,
+}
+
+impl GainSettings {
+    fn between(&self, other: &Self, fraction: f32) -> Self {
+        let blend = |from: f32, to: f32| from + fraction * (to - from);
+        Self {
+            first_drive: blend(self.first_drive, other.first_drive),
+            single_stage_makeup: blend(self.single_stage_makeup, other.single_stage_makeup),
+            interstage: blend(self.interstage, other.interstage),
+            second_stage_amount: blend(self.second_stage_amount, other.second_stage_amount),
+        }
+    }
+}
+
+impl TubeModel {
+    fn gain_settings(&self) -> GainSettings {
+        GainSettings {
+            first_drive: self.first.drive(),
+            single_stage_makeup: self.single_stage_makeup,
+            interstage: self.interstage,
+            second_stage_amount: self.second_stage_amount,
+        }
+    }
+
+    fn apply_gain_settings(&mut self, settings: &GainSettings) {
+        self.first.set_drive(settings.first_drive);
+        self.single_stage_makeup = settings.single_stage_makeup;
+        self.interstage = settings.interstage;
+        self.second_stage_amount = settings.second_stage_amount;
+    }
+}
+
 impl ModelStage for TubeModel {
+    /// The gain moves the first stage's drive, the single-stage make-up, the interstage drive
+    /// and the two-stage blend together: all four glide per sample.
+    fn process_with_gain(&mut self, block: &mut [f32], start_gain: f32, end_gain: f32) {
+        if start_gain == end_gain {
+            self.set_gain(end_gain);
+            self.process_block(block);
+            return;
+        }
+        self.set_gain(start_gain);
+        let start = self.gain_settings();
+        self.set_gain(end_gain);
+        let end = self.gain_settings();
+        let length = block.len().max(1) as f32;
+        for (index, sample) in block.iter_mut().enumerate() {
+            self.apply_gain_settings(&start.between(&end, (index + 1) as f32 / length));
+            *sample = self.process_sample(*sample);
+        }
+        self.apply_gain_settings(&end);
+    }
+
     fn set_gain(&mut self, gain: f32) {
         let gain = f64::from(gain.max(1.0e-6));
         let gain_db = 20.0 * gain.log10();
