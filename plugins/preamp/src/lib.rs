@@ -65,6 +65,11 @@ impl Plugin for Preamp {
     type SysExMessage = ();
     type BackgroundTask = ();
 
+    fn filter_state(state: &mut PluginState) {
+        // All or nothing: a damaged, foreign or newer state changes no setting.
+        gainstage_state_guard::guard_state(state, Arc::new(PreampParams::default()), Self::VERSION);
+    }
+
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
     }

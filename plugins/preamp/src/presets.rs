@@ -255,7 +255,7 @@ pub fn list(folder: &Path) -> Vec<(String, PathBuf)> {
         .filter(|path| path.to_string_lossy().ends_with(PRESET_EXTENSION))
         .filter_map(|path| load(&path).ok().map(|preset| (preset.name, path)))
         .collect();
-    presets.sort_by(|left, right| left.0.to_lowercase().cmp(&right.0.to_lowercase()));
+    presets.sort_by_key(|(name, _)| name.to_lowercase());
     presets
 }
 
