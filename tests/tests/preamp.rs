@@ -440,7 +440,6 @@ fn colour_third_harmonic_grows_toward_the_bass() -> anyhow::Result<()> {
 
 /// Transparent, line input at 0 dB: a 1 kHz sine at +18 dBu out (−4 dBFS) has THD+N ≤ 0.001 %.
 #[test]
-#[ignore = "not met yet: THD+N 0.00137 % at +18 dBu out, all of it H3 at −97.3 dB"]
 fn transparent_thd_plus_n_at_plus_18_dbu_out() -> anyhow::Result<()> {
     let mut bench = Bench::new(&[("model", "Transparent"), ("input", "Line")])?;
     let amplitude = signal::db_to_gain(18.0 - FULL_SCALE_DBU) * std::f64::consts::SQRT_2;
@@ -502,7 +501,6 @@ fn solid_state_aliasing_at_default_quality() -> anyhow::Result<()> {
 }
 
 #[test]
-#[ignore = "not met yet: −80.6 dB at 4× minimum phase (7 kHz at +3.1 dBFS in, the 5.2 % THD level); transparent aliasing is being fixed"]
 fn transparent_aliasing_at_default_quality() -> anyhow::Result<()> {
     check_aliasing("Transparent", "4× minimum phase", -90.0)
 }
@@ -604,7 +602,6 @@ fn auto_gain_matches_loudness_on_colour() -> anyhow::Result<()> {
 /// whatever the previous voicing left in their state, and the 1 Hz DC blocker's tail (τ = 0.16 s,
 /// −80 dB after 1.5 s), must have died away.
 #[test]
-#[ignore = "not met yet: Bass → Keys/line +18.9 dB, Drums → Flat +5.0 dB, Vocal → Acoustic guitar −32.9 dB: the first-order source filters (line source, piezo) have a pole at z = −1 that keeps the previous state ringing at Nyquist"]
 fn a_voicing_change_leaves_no_lasting_residue() -> anyhow::Result<()> {
     let settle = 72_000;
     let noise = pink_noise(51, signal::db_to_gain(NOMINAL_DBFS) as f32, settle + 24_000);
