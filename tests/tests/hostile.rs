@@ -317,6 +317,8 @@ struct FuzzReport {
     cases: usize,
     rejected: usize,
     accepted_whole: usize,
+    /// Accepted by the host call, but no entry applied: the settings are untouched.
+    accepted_untouched: usize,
     accepted_partial: usize,
     /// Rejected blobs after which some parameter had changed (the "untouched" rule broken).
     rejected_but_changed: usize,
@@ -426,6 +428,10 @@ fn fuzz_case(
             .collect();
         if untouched.is_empty() {
             report.accepted_whole += 1;
+        } else if changed.is_empty() {
+            // The plugin took the blob but refused every entry (its all-or-nothing state guard):
+            // the current settings are untouched, which is what a rejection must give.
+            report.accepted_untouched += 1;
         } else {
             report.accepted_partial += 1;
             if report.partial_examples.len() < 4 {
@@ -511,10 +517,12 @@ fn run_state_fuzz(plugin: Plugin) -> anyhow::Result<FuzzReport> {
 
     println!(
         "{plugin:?}: {} state cases: {} rejected, {} accepted and applied whole, {} accepted \
-         and applied in part; {} rejected blobs changed a parameter",
+         but applied not at all, {} accepted and applied in part; {} rejected blobs changed a \
+         parameter",
         report.cases,
         report.rejected,
         report.accepted_whole,
+        report.accepted_untouched,
         report.accepted_partial,
         report.rejected_but_changed
     );
@@ -587,15 +595,11 @@ fn power_amp_state_fuzz_never_crashes_and_rejected_blobs_leave_settings_untouche
 }
 
 #[test]
-#[ignore = "not met yet: 152 of 10 000 corrupt blobs (a flipped key, enum ID or value tag) are \
-            accepted and applied in part: nice-plug skips what it cannot match and reports success"]
 fn preamp_corrupt_state_is_never_applied_in_part() -> anyhow::Result<()> {
     check_state_fuzz_is_all_or_nothing(Plugin::Preamp)
 }
 
 #[test]
-#[ignore = "not met yet: 177 of 10 000 corrupt blobs (a flipped key, enum ID or value tag) are \
-            accepted and applied in part: nice-plug skips what it cannot match and reports success"]
 fn power_amp_corrupt_state_is_never_applied_in_part() -> anyhow::Result<()> {
     check_state_fuzz_is_all_or_nothing(Plugin::PowerAmp)
 }
@@ -644,15 +648,11 @@ fn check_future_version(plugin: Plugin) -> anyhow::Result<()> {
 }
 
 #[test]
-#[ignore = "not met yet: a state relabelled version 99.0.0 is accepted and changes all 43 \
-            parameters (no filter_state checks the version)"]
 fn preamp_future_version_state_leaves_settings_untouched() -> anyhow::Result<()> {
     check_future_version(Plugin::Preamp)
 }
 
 #[test]
-#[ignore = "not met yet: a state relabelled version 99.0.0 is accepted and changes all 22 \
-            parameters (no filter_state checks the version)"]
 fn power_amp_future_version_state_leaves_settings_untouched() -> anyhow::Result<()> {
     check_future_version(Plugin::PowerAmp)
 }
@@ -750,15 +750,11 @@ fn check_out_of_range_state(plugin: Plugin) -> anyhow::Result<()> {
 }
 
 #[test]
-#[ignore = "not met yet: floats of 1e30 or 1e39 (+inf) in a well-formed state are accepted \
-            unclamped; the host reads them back in range, but all 48 000 output samples are NaN/inf"]
 fn preamp_out_of_range_state_values_keep_the_output_finite() -> anyhow::Result<()> {
     check_out_of_range_state(Plugin::Preamp)
 }
 
 #[test]
-#[ignore = "not met yet: floats of 1e30 or 1e39 (+inf) in a well-formed state are accepted \
-            unclamped; the host reads them back in range, but all 48 000 output samples are inf"]
 fn power_amp_out_of_range_state_values_keep_the_output_finite() -> anyhow::Result<()> {
     check_out_of_range_state(Plugin::PowerAmp)
 }
