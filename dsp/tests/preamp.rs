@@ -248,6 +248,7 @@ fn auto_gain_worst_error(model: PreampModel) -> (f64, String) {
 
 fn assert_auto_gain(model: PreampModel) {
     let (error, case) = auto_gain_worst_error(model);
+    println!("{model:?} auto-gain: worst level error {error:+.2} dB ({case})");
     assert!(
         error.abs() <= 1.0,
         "{model:?} auto-gain: worst level error {error:.2} dB ({case})"
@@ -270,7 +271,6 @@ fn auto_gain_transparent_within_1_db() {
 }
 
 #[test]
-#[ignore = "not met yet: +1.48 dB worst error measured (electric-guitar pickup resonance into the driven class-A stage); issue 4 open"]
 fn auto_gain_colour_within_1_db() {
     assert_auto_gain(PreampModel::Colour);
 }

@@ -13,7 +13,7 @@
 use realfft::num_complex::Complex64;
 
 use super::calibration::{InputType, input_volts_per_unit, output_units_per_volt};
-use super::colour::ColourOutput;
+use super::colour::{self, ColourOutput};
 use super::hold_compensation::HoldCompensation;
 use super::level_match::LevelMatch;
 use super::model::{ModelSet, PreampModel};
@@ -35,7 +35,7 @@ pub const SWITCH_FADE_SECONDS: f32 = 0.02;
 /// Time constant of the gain smoothing, seconds.
 const GAIN_SMOOTHING_SECONDS: f32 = 0.012;
 /// DC blocker corner after the models, Hz (−0.01 dB at 20 Hz).
-const DC_BLOCKER_HZ: f32 = 1.0;
+pub const DC_BLOCKER_HZ: f32 = 1.0;
 
 /// Everything the channel needs to know, in plain units.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -378,7 +378,7 @@ impl PreampChannel {
         let mut response =
             self.source.response(frequency_hz) * self.tone.target_response(frequency_hz);
         if self.settings.model == PreampModel::Colour {
-            response *= self.colour_output.response(frequency_hz);
+            response *= colour::model_response(self.sample_rate, frequency_hz);
         }
         response
     }

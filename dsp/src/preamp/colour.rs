@@ -22,7 +22,7 @@ use crate::Processor;
 use crate::filter::biquad::Biquad;
 use crate::shape::adaa::{Adaa, TabulatedCurve};
 use crate::shape::solve::root_of_increasing;
-use crate::shape::transformer::{TransformerSettings, TransformerStage};
+use crate::shape::transformer::{CoreLaw, TransformerSettings, TransformerStage};
 
 /// Thermal voltage at 27 °C, volts.
 const THERMAL_VOLTAGE: f64 = 0.025_85;
@@ -141,11 +141,54 @@ impl Processor for ClassAStage {
     }
 }
 
-fn colour_transformer() -> TransformerStage {
-    TransformerStage::with_settings(TransformerSettings {
+fn colour_transformer_settings() -> TransformerSettings {
+    TransformerSettings {
         core_size: TRANSFORMER_CORE_SIZE,
         ..TransformerSettings::line_transformer()
-    })
+    }
+}
+
+fn colour_transformer() -> TransformerStage {
+    TransformerStage::with_settings(colour_transformer_settings())
+}
+
+/// Low-frequency corner of each colour transformer, Hz: `R/(2π·L0)` (series resistance over the
+/// magnetising inductance, see [`crate::shape::transformer`]), about 40 Hz for the small cores.
+pub fn transformer_corner_hz() -> f64 {
+    let settings = colour_transformer_settings();
+    settings.series_resistance()
+        / (std::f64::consts::TAU * CoreLaw::for_size(settings.core_size).inductance)
+}
+
+/// One transformer's low-level response: a first-order high-pass at [`transformer_corner_hz`].
+fn transformer_response(frequency_hz: f64) -> Complex64 {
+    let s = Complex64::new(0.0, frequency_hz);
+    s / (s + transformer_corner_hz())
+}
+
+/// The voicing EQ (low shelf and presence bell) at `sample_rate`, exact, with no allocation.
+fn voicing_eq_response(sample_rate: f32, frequency_hz: f64) -> Complex64 {
+    let low_shelf = Biquad::low_shelf(
+        sample_rate,
+        VOICING_LOW_SHELF.0,
+        std::f32::consts::FRAC_1_SQRT_2,
+        VOICING_LOW_SHELF.1,
+    );
+    let presence = Biquad::peaking(
+        sample_rate,
+        VOICING_PRESENCE.0,
+        VOICING_PRESENCE.1,
+        VOICING_PRESENCE.2,
+    );
+    low_shelf.response(frequency_hz) * presence.response(frequency_hz)
+}
+
+/// The whole colour model's low-level response at `frequency_hz` for a host rate of
+/// `sample_rate`: input transformer, output transformer and voicing EQ (the class-A stage is
+/// flat). No allocation; for level matching and plots.
+pub fn model_response(sample_rate: f32, frequency_hz: f64) -> Complex64 {
+    let transformer = transformer_response(frequency_hz);
+    transformer * transformer * voicing_eq_response(sample_rate, frequency_hz)
 }
 
 /// The oversampled part of the colour model: input transformer and class-A stage.

@@ -4,6 +4,8 @@ use super::colour::ColourModel;
 use super::solid_state::SolidStateModel;
 use super::transparent::{TransparentModel, TransparentOptions};
 use super::tube::TubeModel;
+use std::sync::OnceLock;
+
 use crate::Processor;
 
 /// Which circuit the preamp models.
@@ -72,14 +74,19 @@ pub struct ModelSet {
 }
 
 impl ModelSet {
-    /// Builds all four models (solves and tabulates their circuits: call outside the audio thread).
+    /// Builds all four models (call outside the audio thread). The first call in a process
+    /// solves and tabulates their circuits (about a quarter of a second); later calls clone
+    /// that solution.
     pub fn new() -> Self {
-        Self {
-            tube: TubeModel::new(),
-            solid_state: SolidStateModel::new(),
-            transparent: TransparentModel::new(TransparentOptions::default()),
-            colour: ColourModel::new(),
-        }
+        static SOLVED: OnceLock<ModelSet> = OnceLock::new();
+        SOLVED
+            .get_or_init(|| Self {
+                tube: TubeModel::new(),
+                solid_state: SolidStateModel::new(),
+                transparent: TransparentModel::new(TransparentOptions::default()),
+                colour: ColourModel::new(),
+            })
+            .clone()
     }
 
     /// The model as a trait object, for code that treats them alike.
