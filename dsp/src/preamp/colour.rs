@@ -252,7 +252,7 @@ impl Processor for ColourModel {
         self.class_a.reset();
     }
 
-    #[inline]
+    #[inline(always)]
     fn process_sample(&mut self, input: f32) -> f32 {
         let secondary = self.input_transformer.process_sample(input);
         self.class_a.process_sample(secondary * self.base_drive)

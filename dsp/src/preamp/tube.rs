@@ -167,7 +167,7 @@ impl Processor for TubeModel {
         self.second_stage_running = false;
     }
 
-    #[inline]
+    #[inline(always)]
     fn process_sample(&mut self, input: f32) -> f32 {
         let plate = self.first.process_sample(input);
         // The stage inverts; the output restores the input's polarity.
