@@ -166,29 +166,48 @@ fn transformer_response(frequency_hz: f64) -> Complex64 {
     s / (s + transformer_corner_hz())
 }
 
-/// The voicing EQ (low shelf and presence bell) at `sample_rate`, exact, with no allocation.
-fn voicing_eq_response(sample_rate: f32, frequency_hz: f64) -> Complex64 {
-    let low_shelf = Biquad::low_shelf(
-        sample_rate,
-        VOICING_LOW_SHELF.0,
-        std::f32::consts::FRAC_1_SQRT_2,
-        VOICING_LOW_SHELF.1,
-    );
-    let presence = Biquad::peaking(
-        sample_rate,
-        VOICING_PRESENCE.0,
-        VOICING_PRESENCE.1,
-        VOICING_PRESENCE.2,
-    );
-    low_shelf.response(frequency_hz) * presence.response(frequency_hz)
+/// The colour model's low-level response at one host rate, designed once and evaluated at many
+/// frequencies (no allocation): input transformer, output transformer and voicing EQ (the
+/// class-A stage is flat).
+#[derive(Clone, Debug)]
+pub struct ColourResponse {
+    low_shelf: Biquad,
+    presence: Biquad,
+}
+
+impl ColourResponse {
+    /// The response at a host rate of `sample_rate` Hz.
+    pub fn new(sample_rate: f32) -> Self {
+        Self {
+            low_shelf: Biquad::low_shelf(
+                sample_rate,
+                VOICING_LOW_SHELF.0,
+                std::f32::consts::FRAC_1_SQRT_2,
+                VOICING_LOW_SHELF.1,
+            ),
+            presence: Biquad::peaking(
+                sample_rate,
+                VOICING_PRESENCE.0,
+                VOICING_PRESENCE.1,
+                VOICING_PRESENCE.2,
+            ),
+        }
+    }
+
+    /// The exact response at `frequency_hz`.
+    pub fn at(&self, frequency_hz: f64) -> Complex64 {
+        let transformer = transformer_response(frequency_hz);
+        transformer
+            * transformer
+            * self.low_shelf.response(frequency_hz)
+            * self.presence.response(frequency_hz)
+    }
 }
 
 /// The whole colour model's low-level response at `frequency_hz` for a host rate of
-/// `sample_rate`: input transformer, output transformer and voicing EQ (the class-A stage is
-/// flat). No allocation; for level matching and plots.
+/// `sample_rate` ([`ColourResponse`]); for level matching and plots.
 pub fn model_response(sample_rate: f32, frequency_hz: f64) -> Complex64 {
-    let transformer = transformer_response(frequency_hz);
-    transformer * transformer * voicing_eq_response(sample_rate, frequency_hz)
+    ColourResponse::new(sample_rate).at(frequency_hz)
 }
 
 /// The oversampled part of the colour model: input transformer and class-A stage.

@@ -28,10 +28,10 @@ use realfft::num_complex::Complex64;
 
 use super::calibration::{input_volts_per_unit, output_units_per_volt};
 use super::channel::{ChannelSettings, DC_BLOCKER_HZ};
-use super::colour::{self, ColourOutput};
+use super::colour::{ColourOutput, ColourResponse};
 use super::model::{ModelSet, PreampModel};
 use super::source::SourceFilter;
-use super::tone::settings_response;
+use super::tone::ToneResponse;
 use super::transparent::{GainRange, LOW_RANGE_MAX_GAIN_DB};
 #[cfg(doc)]
 use super::tube::SECOND_STAGE_FADE_DB;
@@ -89,7 +89,7 @@ struct CompressionTables {
     /// saturate on low frequencies, so how much it compresses depends on the source's spectrum.
     colour: [[f32; LEVEL_GRID_POINTS]; COLOUR_SOURCE_CLASSES],
     /// Low-level (linear) loudness of each model's path relative to its nominal gain beyond
-    /// what [`model_linear_response`] accounts for, dB: the oversampling filters' and ADAA's
+    /// what [`ModelResponse`] accounts for, dB: the oversampling filters' and ADAA's
     /// gentle top-end loss on pink noise, coupling capacitors, `[model index]`.
     linear_db: [f32; 4],
 }
@@ -133,11 +133,13 @@ impl LevelMatch {
         // colour model's presence lift, say, add where they overlap.
         let before_db = pink_loudness_db(|frequency| source.response(frequency));
         let dc_blocker = DcBlocker::new(sample_rate, DC_BLOCKER_HZ);
+        let model = ModelResponse::new(settings.model, sample_rate);
+        let tone = ToneResponse::new(&settings.low_cut, &settings.eq, sample_rate);
         let filters_db = pink_loudness_db(|frequency| {
             dc_blocker.response(frequency)
                 * source.response(frequency)
-                * model_linear_response(settings.model, sample_rate, frequency)
-                * settings_response(&settings.low_cut, &settings.eq, sample_rate, frequency)
+                * model.at(frequency)
+                * tone.at(frequency)
         });
         let linear_output_dbu =
             sample_rms_to_dbu(db_to_gain(NOMINAL_RMS_DBFS)) + linear_db + before_db;
@@ -186,10 +188,22 @@ impl LevelMatch {
 /// The part of a model's low-level response known in closed form (the colour model's
 /// transformers and voicing EQ; the others: flat), so it can join the source and EQ in one
 /// loudness figure.
-fn model_linear_response(model: PreampModel, sample_rate: f32, frequency_hz: f64) -> Complex64 {
-    match model {
-        PreampModel::Colour => colour::model_response(sample_rate, frequency_hz),
-        _ => Complex64::new(1.0, 0.0),
+struct ModelResponse {
+    /// The colour model's response; `None` for the flat models.
+    colour: Option<ColourResponse>,
+}
+
+impl ModelResponse {
+    fn new(model: PreampModel, sample_rate: f32) -> Self {
+        Self {
+            colour: (model == PreampModel::Colour).then(|| ColourResponse::new(sample_rate)),
+        }
+    }
+
+    fn at(&self, frequency_hz: f64) -> Complex64 {
+        self.colour
+            .as_ref()
+            .map_or(Complex64::new(1.0, 0.0), |colour| colour.at(frequency_hz))
     }
 }
 
@@ -438,9 +452,8 @@ fn measure_tables() -> CompressionTables {
         // What the known linear response alone does to this very noise (not to pink noise in
         // general: a second of noise has a random share of sub-audio energy, which the colour
         // model's transformers remove), so the residual holds only what the response leaves out.
-        let filtered = filter_by_response(&long_noise, |frequency| {
-            model_linear_response(model, CALIBRATION_RATE, frequency)
-        });
+        let known = ModelResponse::new(model, CALIBRATION_RATE);
+        let filtered = filter_by_response(&long_noise, |frequency| known.at(frequency));
         let settled = long_noise.len() / 4;
         let known_db = gain_to_db(rms(&filtered[settled..]) / rms(&long_noise[settled..])) as f32;
         linear_db[index] =

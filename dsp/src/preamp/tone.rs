@@ -346,14 +346,37 @@ pub fn settings_response(
     sample_rate: f32,
     frequency_hz: f64,
 ) -> Complex64 {
-    let state = ToneState::from_settings(low_cut, eq);
-    let filters = ToneFilters::new(sample_rate, &state);
-    let low_cut_response = if low_cut.enabled {
-        filters.low_cut_response(low_cut.slope, frequency_hz)
-    } else {
-        Complex64::new(1.0, 0.0)
-    };
-    low_cut_response * filters.eq_response(frequency_hz)
+    ToneResponse::new(low_cut, eq, sample_rate).at(frequency_hz)
+}
+
+/// The response of a tone section with fixed settings, designed once and evaluated at many
+/// frequencies (no allocation).
+#[derive(Clone, Debug)]
+pub struct ToneResponse {
+    low_cut: LowCutSettings,
+    filters: ToneFilters,
+}
+
+impl ToneResponse {
+    /// The response of `low_cut` and `eq` at `sample_rate` (Hz).
+    pub fn new(low_cut: &LowCutSettings, eq: &EqSettings, sample_rate: f32) -> Self {
+        let state = ToneState::from_settings(low_cut, eq);
+        Self {
+            low_cut: *low_cut,
+            filters: ToneFilters::new(sample_rate, &state),
+        }
+    }
+
+    /// The exact response at `frequency_hz`.
+    pub fn at(&self, frequency_hz: f64) -> Complex64 {
+        let low_cut_response = if self.low_cut.enabled {
+            self.filters
+                .low_cut_response(self.low_cut.slope, frequency_hz)
+        } else {
+            Complex64::new(1.0, 0.0)
+        };
+        low_cut_response * self.filters.eq_response(frequency_hz)
+    }
 }
 
 impl Processor for ToneSection {
