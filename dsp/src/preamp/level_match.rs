@@ -247,7 +247,7 @@ fn interpolate_level(table: &[f32; LEVEL_GRID_POINTS], level_dbu: f64) -> f64 {
 
 /// Pink-weighted power gain (dB) of a response: the mean of |H|² over third-octave points from
 /// 1.25 Hz to 20 kHz weighted by pink test noise's power in each band (equal per band above
-/// [`PINK_NOISE_CORNER_HZ`], falling with frequency below it, where the generator is white).
+/// 8.7 Hz, falling with frequency below it, where the generator is white).
 pub fn pink_loudness_db(response: impl Fn(f64) -> Complex64) -> f64 {
     let ratio = 2f64.powf(1.0 / 3.0);
     let mut frequency = LOUDNESS_LOWEST_HZ;

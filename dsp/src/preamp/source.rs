@@ -143,15 +143,15 @@ impl SourceLoad {
     /// The bilinear transform squeezes the whole analog axis into the band below Nyquist, so a
     /// pickup's −12 dB/octave slope above its resonance came out 4 dB too low at 12 kHz (48 kHz).
     /// Instead (after M. Vicanek, "Matched Second Order Digital Filters", 2016):
-    /// - poles by impulse invariance ([`SourceLoad::matched_poles`]), which keeps the resonance's
+    /// - poles by impulse invariance (`z = e^{s·T}`), which keeps the resonance's
     ///   frequency and damping;
     /// - the numerator from its squared magnitude. With `φ1 = sin²(ω/2)`, `φ0 = 1 − φ1` and
     ///   `φ2 = 4·φ0·φ1`, any biquad polynomial has `|b0 + b1·z⁻¹ + b2·z⁻²|² = B0·φ0 + B1·φ1 + B2·φ2`
-    ///   with `B0 = (b0 + b1 + b2)²`, `B1 = (b0 − b1 + b2)²`, `B2 = −4·b0·b2` (Vicanek, eq. 5–7).
+    ///   with `B0 = (b0 + b1 + b2)²`, `B1 = (b0 − b1 + b2)²`, `B2 = −4·b0·b2` (Vicanek).
     ///   `B0` is set so the DC gain is exact; `B1` and `B2` minimise the squared relative error
-    ///   of `|H|²` against the analog divider at [`FIT_POINTS`] log-spaced frequencies from 20 Hz to
+    ///   of `|H|²` against the analog divider at 48 log-spaced frequencies from 20 Hz to
     ///   20 kHz (at most 0.45 × the sample rate) — a linear least-squares problem. The
-    ///   coefficients follow from Vicanek's eq. 8: `W = (√B0 + √B1)/2`, `b0 = (W + √(W² + B2))/2`,
+    ///   coefficients follow as Vicanek factors them: `W = (√B0 + √B1)/2`, `b0 = (W + √(W² + B2))/2`,
     ///   `b1 = (√B0 − √B1)/2`, `b2 = −B2/(4·b0)`, the minimum-phase root (like the analog divider).
     ///
     /// Measured against the analog divider over every source × input resistance at 44.1 and
