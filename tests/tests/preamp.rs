@@ -578,19 +578,16 @@ fn auto_gain_matches_loudness_on_tube() -> anyhow::Result<()> {
 }
 
 #[test]
-#[ignore = "not met yet: Acoustic guitar −1.29 dB at 0 and 20 dB gain"]
 fn auto_gain_matches_loudness_on_solid_state() -> anyhow::Result<()> {
     check_auto_gain("Solid-state")
 }
 
 #[test]
-#[ignore = "not met yet: Acoustic guitar −1.29 dB at 0 and 20 dB gain, −1.09 dB at 40 dB"]
 fn auto_gain_matches_loudness_on_transparent() -> anyhow::Result<()> {
     check_auto_gain("Transparent")
 }
 
 #[test]
-#[ignore = "not met yet: Electric guitar +1.01 dB at 0 dB and +1.03 dB at 20 dB gain; colour auto-gain is being fixed"]
 fn auto_gain_matches_loudness_on_colour() -> anyhow::Result<()> {
     check_auto_gain("Colour")
 }
