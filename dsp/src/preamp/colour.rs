@@ -175,22 +175,32 @@ pub struct ColourResponse {
     presence: Biquad,
 }
 
+/// The colour voicing's low-end weight at `sample_rate` Hz.
+fn voicing_low_shelf(sample_rate: f32) -> Biquad {
+    Biquad::low_shelf(
+        sample_rate,
+        VOICING_LOW_SHELF.0,
+        std::f32::consts::FRAC_1_SQRT_2,
+        VOICING_LOW_SHELF.1,
+    )
+}
+
+/// The colour voicing's presence lift at `sample_rate` Hz.
+fn voicing_presence(sample_rate: f32) -> Biquad {
+    Biquad::peaking(
+        sample_rate,
+        VOICING_PRESENCE.0,
+        VOICING_PRESENCE.1,
+        VOICING_PRESENCE.2,
+    )
+}
+
 impl ColourResponse {
     /// The response at a host rate of `sample_rate` Hz.
     pub fn new(sample_rate: f32) -> Self {
         Self {
-            low_shelf: Biquad::low_shelf(
-                sample_rate,
-                VOICING_LOW_SHELF.0,
-                std::f32::consts::FRAC_1_SQRT_2,
-                VOICING_LOW_SHELF.1,
-            ),
-            presence: Biquad::peaking(
-                sample_rate,
-                VOICING_PRESENCE.0,
-                VOICING_PRESENCE.1,
-                VOICING_PRESENCE.2,
-            ),
+            low_shelf: voicing_low_shelf(sample_rate),
+            presence: voicing_presence(sample_rate),
         }
     }
 
@@ -291,18 +301,8 @@ impl ColourOutput {
     pub fn new(sample_rate: f32) -> Self {
         let mut output = Self {
             output_transformer: colour_transformer(),
-            low_shelf: Biquad::low_shelf(
-                sample_rate,
-                VOICING_LOW_SHELF.0,
-                std::f32::consts::FRAC_1_SQRT_2,
-                VOICING_LOW_SHELF.1,
-            ),
-            presence: Biquad::peaking(
-                sample_rate,
-                VOICING_PRESENCE.0,
-                VOICING_PRESENCE.1,
-                VOICING_PRESENCE.2,
-            ),
+            low_shelf: voicing_low_shelf(sample_rate),
+            presence: voicing_presence(sample_rate),
         };
         output.prepare(sample_rate, 0);
         output
