@@ -19,6 +19,7 @@ use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::PluginParams;
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_host::prelude::*;
 
@@ -194,6 +195,7 @@ struct PluginExtensions {
     audio_ports: Option<PluginAudioPorts>,
     audio_ports_config: Option<PluginAudioPortsConfig>,
     latency: Option<PluginLatency>,
+    render: Option<PluginRender>,
 }
 
 /// One plugin instance driven by the test host.
@@ -261,6 +263,7 @@ impl PluginUnderTest {
             audio_ports: shared.get_extension(),
             audio_ports_config: shared.get_extension(),
             latency: shared.get_extension(),
+            render: shared.get_extension(),
         };
         let params = match &extensions.params {
             Some(params_extension) => {
@@ -471,6 +474,26 @@ impl PluginUnderTest {
             Some(latency) => latency.get(&self.instance.plugin_handle()),
             None => 0,
         }
+    }
+
+    /// Switches the plugin between real-time and offline rendering through `clap.render` (an
+    /// offline render lets the plugin use its offline quality). Call it while the plugin is
+    /// inactive: switching an active plugin makes it ask the host for a restart. Returns whether
+    /// the plugin offers the extension; an error if it offers it but refuses the mode.
+    pub fn set_render_mode(&mut self, offline: bool) -> anyhow::Result<bool> {
+        let Some(render) = self.extensions.render else {
+            return Ok(false);
+        };
+        let mode = if offline {
+            RenderMode::Offline
+        } else {
+            RenderMode::Realtime
+        };
+        render
+            .set(&self.instance.plugin_handle(), mode)
+            .map_err(|_| anyhow!("clap_plugin_render.set({mode:?}) was refused"))?;
+        self.serve_main_thread_callbacks();
+        Ok(true)
     }
 
     // ----- processing -----
