@@ -516,6 +516,23 @@ impl PluginUnderTest {
         block_size: usize,
         changes: &[ParamChange],
     ) -> anyhow::Result<Vec<Vec<f32>>> {
+        ensure!(block_size >= 1, "block size must be at least 1");
+        let length = input.first().map_or(0, |channel| channel.as_ref().len());
+        let block_sizes: Vec<usize> = (0..length.div_ceil(block_size))
+            .map(|index| block_size.min(length - index * block_size))
+            .collect();
+        self.process_blocks_with_changes(input, &block_sizes, changes)
+    }
+
+    /// Processes planar `input` in consecutive blocks of the given sizes (which must add up to
+    /// the input's length, each within the activation's range), sending each parameter change
+    /// (CLAP values, any order) in the block that contains its frame, at its offset there.
+    pub fn process_blocks_with_changes<C: AsRef<[f32]>>(
+        &mut self,
+        input: &[C],
+        block_sizes: &[usize],
+        changes: &[ParamChange],
+    ) -> anyhow::Result<Vec<Vec<f32>>> {
         let channels: Vec<&[f32]> = input.iter().map(AsRef::as_ref).collect();
         let active = self
             .active
@@ -533,10 +550,17 @@ impl PluginUnderTest {
             "input channels differ in length"
         );
         ensure!(
-            (1..=active.max_block_size()).contains(&block_size),
-            "block size {block_size} is outside 1..={}",
-            active.max_block_size()
+            block_sizes.iter().sum::<usize>() == length,
+            "block sizes add up to {}, the input has {length} frames",
+            block_sizes.iter().sum::<usize>()
         );
+        for &block_size in block_sizes {
+            ensure!(
+                (1..=active.max_block_size()).contains(&block_size),
+                "block size {block_size} is outside 1..={}",
+                active.max_block_size()
+            );
+        }
         for change in changes {
             ensure!(
                 change.frame < length,
@@ -549,16 +573,33 @@ impl PluginUnderTest {
 
         let mut output = vec![vec![0.0_f32; length]; channels.len()];
         let mut start = 0;
-        while start < length {
-            let frames = block_size.min(length - start);
+        let mut next_change = 0;
+        for &frames in block_sizes {
+            let end = start + frames;
+            let in_block =
+                sorted_changes[next_change..].partition_point(|change| change.frame < end);
+            let block_changes = &sorted_changes[next_change..next_change + in_block];
+            next_change += in_block;
             let active = self.active.as_mut().expect("checked above");
             active
-                .process_block(&channels, &mut output, start, frames, &sorted_changes)
-                .with_context(|| format!("processing frames {start}..{}", start + frames))?;
+                .process_block(&channels, &mut output, start, frames, block_changes)
+                .with_context(|| format!("processing frames {start}..{end}"))?;
             self.serve_main_thread_callbacks();
-            start += frames;
+            start = end;
         }
         Ok(output)
+    }
+
+    /// Clears the plugin's processing state (`clap_plugin.reset`) on the audio thread, as a host
+    /// does on a transport jump; the plugin stays active.
+    pub fn reset(&mut self) -> anyhow::Result<()> {
+        let active = self
+            .active
+            .as_mut()
+            .ok_or_else(|| anyhow!("reset called on an inactive plugin"))?;
+        active.reset();
+        self.serve_main_thread_callbacks();
+        Ok(())
     }
 
     // ----- parameters -----

@@ -5,7 +5,11 @@
 //! - [`host`] wraps `clack-host`: [`PluginUnderTest`] loads a bundle, activates the plugin at a
 //!   sample rate and layout, processes planar `f32` audio in blocks, and reaches the params, state,
 //!   audio-ports, audio-ports-config and latency extensions.
+//! - [`host_matrix`] runs the host-behaviour checks (rates × block sizes × layouts, automation
+//!   every sample, activation cycles, state identity) against either format through one trait.
 //! - [`signal`] makes test signals and measures levels.
+//! - [`vst3_host`] is the VST3 counterpart of [`host`]: [`vst3_host::Vst3PluginUnderTest`] loads
+//!   a `.vst3` bundle through the `vst3` crate's COM bindings and drives it the same way.
 //!
 //! ```no_run
 //! use gainstage_tests::{Layout, Plugin, PluginUnderTest, signal};
@@ -22,7 +26,9 @@
 
 pub mod bundle;
 pub mod host;
+pub mod host_matrix;
 pub mod signal;
+pub mod vst3_host;
 
 pub use bundle::{Bundles, Plugin, built_bundles};
 pub use host::{

@@ -98,6 +98,11 @@ impl ActiveProcessor {
         }
     }
 
+    /// Calls `clap_plugin.reset` on the audio thread.
+    pub fn reset(&mut self) {
+        self.with_audio_context(|processor| processor.reset());
+    }
+
     /// Sends parameter changes through `clap_plugin_params.flush` on the audio thread, outside
     /// `process`.
     pub fn flush(&mut self, params: &PluginParams, changes: &[ParamChange]) {
