@@ -117,7 +117,8 @@ pub fn uninstall() -> Result<()> {
     Ok(())
 }
 
-fn workspace_root() -> Result<PathBuf> {
+/// The workspace root: the folder above this crate.
+pub(crate) fn workspace_root() -> Result<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest
         .parent()
