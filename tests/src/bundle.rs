@@ -14,6 +14,14 @@ use std::sync::OnceLock;
 /// Environment variable naming a folder of already-built bundles; when set, nothing is built.
 pub const BUNDLE_DIR_VARIABLE: &str = "GAINSTAGE_BUNDLE_DIR";
 
+/// Environment variable naming a folder of already-built allocation-checking bundles (see
+/// [`alloc_check_bundles`]); when set, nothing is built.
+pub const ALLOC_CHECK_BUNDLE_DIR_VARIABLE: &str = "GAINSTAGE_ALLOC_CHECK_BUNDLE_DIR";
+
+/// The Cargo features that turn on nice-plug's `assert_process_allocs` in both plugins.
+pub const ALLOC_CHECK_FEATURES: &str =
+    "gainstage_preamp/assert_process_allocs,gainstage_poweramp/assert_process_allocs";
+
 /// The two Gainstage plugins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Plugin {
@@ -86,6 +94,61 @@ pub fn host_tests_target_dir() -> PathBuf {
     workspace_root().join("target").join("host-tests")
 }
 
+/// The separate target folder the allocation-checking bundle build uses.
+pub fn alloc_check_target_dir() -> PathBuf {
+    workspace_root().join("target").join("alloc-check")
+}
+
+/// The shell command that builds the allocation-checking bundles by hand, for error messages.
+pub fn alloc_check_build_command() -> String {
+    format!(
+        "cd {} && CARGO_TARGET_DIR=target/alloc-check cargo xtask bundle -p {} -p {} --features {} \
+         (then optionally export {}={}/bundled to skip the build)",
+        workspace_root().display(),
+        Plugin::Preamp.package(),
+        Plugin::PowerAmp.package(),
+        ALLOC_CHECK_FEATURES,
+        ALLOC_CHECK_BUNDLE_DIR_VARIABLE,
+        alloc_check_target_dir().display(),
+    )
+}
+
+/// Debug-profile bundles of both plugins built with nice-plug's `assert_process_allocs`: in them,
+/// any allocation or deallocation inside `process` aborts the process (nice-plug wraps its CLAP
+/// and VST3 `process` in `assert_no_alloc`, which only exists with `debug_assertions`, hence the
+/// debug profile). Built once per test process into [`alloc_check_target_dir`], or taken from
+/// [`ALLOC_CHECK_BUNDLE_DIR_VARIABLE`].
+///
+/// # Panics
+///
+/// Panics, in every caller, with the manual build command if the build fails.
+pub fn alloc_check_bundles() -> &'static Bundles {
+    static BUNDLES: OnceLock<Result<Bundles, String>> = OnceLock::new();
+    let result = BUNDLES.get_or_init(|| {
+        let bundles = match std::env::var_os(ALLOC_CHECK_BUNDLE_DIR_VARIABLE) {
+            Some(directory) => Bundles {
+                directory: PathBuf::from(directory),
+            },
+            None => run_bundle_build(
+                &alloc_check_target_dir(),
+                &["--features", ALLOC_CHECK_FEATURES],
+                &alloc_check_build_command(),
+            )?,
+        };
+        check_bundles_exist(&bundles).map_err(|message| {
+            format!(
+                "{message}\n(allocation-checking bundles: {})",
+                alloc_check_build_command()
+            )
+        })?;
+        Ok(bundles)
+    });
+    match result {
+        Ok(bundles) => bundles,
+        Err(message) => panic!("{message}"),
+    }
+}
+
 /// The shell command that builds the bundles by hand, for error messages.
 pub fn manual_build_command() -> String {
     format!(
@@ -125,15 +188,28 @@ fn locate_or_build() -> Result<Bundles, String> {
 }
 
 fn build_bundles() -> Result<Bundles, String> {
-    let target_dir = host_tests_target_dir();
+    run_bundle_build(
+        &host_tests_target_dir(),
+        &["--release"],
+        &manual_build_command(),
+    )
+}
+
+/// Runs `cargo xtask bundle` for both plugins with `extra_args` into `target_dir`.
+fn run_bundle_build(
+    target_dir: &Path,
+    extra_args: &[&str],
+    manual_command: &str,
+) -> Result<Bundles, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     eprintln!(
-        "gainstage_tests: building the release bundles into {} (once per test process)…",
+        "gainstage_tests: building the bundles ({}) into {} (once per test process)…",
+        extra_args.join(" "),
         target_dir.display()
     );
     let output = Command::new(&cargo)
         .current_dir(workspace_root())
-        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("CARGO_TARGET_DIR", target_dir)
         .args([
             "xtask",
             "bundle",
@@ -141,13 +217,12 @@ fn build_bundles() -> Result<Bundles, String> {
             Plugin::Preamp.package(),
             "-p",
             Plugin::PowerAmp.package(),
-            "--release",
         ])
+        .args(extra_args)
         .output()
         .map_err(|error| {
             format!(
-                "could not run `{cargo} xtask bundle`: {error}.\nBuild the bundles by hand:\n  {}",
-                manual_build_command()
+                "could not run `{cargo} xtask bundle`: {error}.\nBuild the bundles by hand:\n  {manual_command}"
             )
         })?;
     if !output.status.success() {
@@ -155,10 +230,9 @@ fn build_bundles() -> Result<Bundles, String> {
         let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         return Err(format!(
-            "`cargo xtask bundle` failed ({}). Last lines of its output:\n{}\n\nBuild the bundles by hand:\n  {}",
+            "`cargo xtask bundle` failed ({}). Last lines of its output:\n{}\n\nBuild the bundles by hand:\n  {manual_command}",
             output.status,
             tail.join("\n"),
-            manual_build_command()
         ));
     }
     Ok(Bundles {

@@ -15,8 +15,8 @@
 
 use anyhow::{Context, ensure};
 
-use crate::bundle::Plugin;
-use crate::host::{Layout, ParamChange, PluginUnderTest};
+use crate::bundle::{Bundles, Plugin, built_bundles};
+use crate::host::{Layout, LoadedBundle, ParamChange, PluginUnderTest};
 use crate::vst3_host::{Vst3PluginUnderTest, Vst3State};
 
 /// The sample rates issue 7 lists, in Hz.
@@ -74,6 +74,9 @@ pub trait HostedPlugin {
     fn reset(&mut self) -> anyhow::Result<()>;
     /// Parameters the host may automate (automatable, visible, writable; bypass included).
     fn automation_targets(&self) -> Vec<AutomationTarget>;
+    /// Chooses offline (`true`) or real-time rendering for the next activation (CLAP
+    /// `clap.render`, VST3 `kOffline` process mode); the plugin must be inactive.
+    fn set_offline(&mut self, offline: bool) -> anyhow::Result<()>;
     /// Processes `input` in blocks of the given sizes with `changes` (normalised values).
     fn process_blocks(
         &mut self,
@@ -147,6 +150,14 @@ impl HostedPlugin for PluginUnderTest {
             .collect()
     }
 
+    fn set_offline(&mut self, offline: bool) -> anyhow::Result<()> {
+        ensure!(
+            self.set_render_mode(offline)?,
+            "the plugin does not offer clap.render"
+        );
+        Ok(())
+    }
+
     fn process_blocks(
         &mut self,
         input: &[Vec<f32>],
@@ -215,6 +226,10 @@ impl HostedPlugin for Vst3PluginUnderTest {
             .collect()
     }
 
+    fn set_offline(&mut self, offline: bool) -> anyhow::Result<()> {
+        Vst3PluginUnderTest::set_offline(self, offline)
+    }
+
     fn process_blocks(
         &mut self,
         input: &[Vec<f32>],
@@ -237,15 +252,30 @@ impl HostedPlugin for Vst3PluginUnderTest {
     }
 }
 
-/// Loads a fresh instance of `plugin` in `format` and hands it to `check`.
+/// Loads a fresh instance of `plugin` in `format` from the release bundles and hands it to
+/// `check`.
 pub fn with_instance<R>(
     format: Format,
     plugin: Plugin,
     check: impl FnOnce(&mut dyn HostedPluginErased) -> anyhow::Result<R>,
 ) -> anyhow::Result<R> {
+    with_instance_from(built_bundles(), format, plugin, check)
+}
+
+/// Loads a fresh instance of `plugin` in `format` from `bundles` and hands it to `check`.
+pub fn with_instance_from<R>(
+    bundles: &Bundles,
+    format: Format,
+    plugin: Plugin,
+    check: impl FnOnce(&mut dyn HostedPluginErased) -> anyhow::Result<R>,
+) -> anyhow::Result<R> {
     match format {
-        Format::Clap => check(&mut PluginUnderTest::load(plugin)?),
-        Format::Vst3 => check(&mut Vst3PluginUnderTest::load(plugin)?),
+        Format::Clap => check(
+            &mut LoadedBundle::load(&bundles.clap_path(plugin))?.instantiate(plugin.clap_id())?,
+        ),
+        Format::Vst3 => check(&mut Vst3PluginUnderTest::load_bundle(
+            &bundles.vst3_path(plugin),
+        )?),
     }
 }
 
@@ -266,6 +296,8 @@ pub trait HostedPluginErased {
     fn reset(&mut self) -> anyhow::Result<()>;
     /// See [`HostedPlugin::automation_targets`].
     fn automation_targets(&self) -> Vec<AutomationTarget>;
+    /// See [`HostedPlugin::set_offline`].
+    fn set_offline(&mut self, offline: bool) -> anyhow::Result<()>;
     /// See [`HostedPlugin::process_blocks`].
     fn process_blocks(
         &mut self,
@@ -359,6 +391,10 @@ where
 
     fn automation_targets(&self) -> Vec<AutomationTarget> {
         HostedPlugin::automation_targets(self)
+    }
+
+    fn set_offline(&mut self, offline: bool) -> anyhow::Result<()> {
+        HostedPlugin::set_offline(self, offline)
     }
 
     fn process_blocks(

@@ -35,7 +35,7 @@ use vst3::Steinberg::Vst::MediaTypes_::kAudio;
 use vst3::Steinberg::Vst::ParameterInfo_::ParameterFlags_::{
     kCanAutomate, kIsBypass, kIsHidden, kIsReadOnly,
 };
-use vst3::Steinberg::Vst::ProcessModes_::kRealtime;
+use vst3::Steinberg::Vst::ProcessModes_::{kOffline, kRealtime};
 use vst3::Steinberg::Vst::SymbolicSampleSizes_::kSample32;
 use vst3::Steinberg::Vst::{
     AudioBusBuffers, AudioBusBuffers__type0, BusInfo, IAudioProcessor, IAudioProcessorTrait,
@@ -147,6 +147,7 @@ pub struct Vst3PluginUnderTest {
     component_handler: ComWrapper<ComponentHandler>,
     module: Vst3Module,
     layout: Option<Layout>,
+    process_mode: i32,
     terminated: bool,
 }
 
@@ -265,6 +266,7 @@ impl Vst3PluginUnderTest {
             component_handler,
             module,
             layout: None,
+            process_mode: kRealtime as i32,
             terminated: false,
         };
         if plugin.separate_controller {
@@ -469,7 +471,7 @@ impl Vst3PluginUnderTest {
             "canProcessSampleSize(kSample32) returned {result}"
         );
         let mut setup = ProcessSetup {
-            processMode: kRealtime as i32,
+            processMode: self.process_mode,
             symbolicSampleSize: kSample32 as i32,
             maxSamplesPerBlock: i32::try_from(max_block_size)?,
             sampleRate: sample_rate,
@@ -521,6 +523,18 @@ impl Vst3PluginUnderTest {
             );
             active.processing = processing;
         }
+        Ok(())
+    }
+
+    /// Chooses real-time (`kRealtime`) or offline (`kOffline`) processing for the next
+    /// activation (the mode is given in `setupProcessing` and every `ProcessData`); the plugin
+    /// must be inactive.
+    pub fn set_offline(&mut self, offline: bool) -> anyhow::Result<()> {
+        ensure!(
+            self.active.is_none(),
+            "the process mode can only change while inactive"
+        );
+        self.process_mode = if offline { kOffline } else { kRealtime } as i32;
         Ok(())
     }
 
@@ -721,7 +735,7 @@ impl Vst3PluginUnderTest {
             .as_com_ref::<IParameterChanges>()
             .expect("IParameterChanges");
         let mut data = ProcessData {
-            processMode: kRealtime as i32,
+            processMode: self.process_mode,
             symbolicSampleSize: kSample32 as i32,
             numSamples: i32::try_from(frames)?,
             numInputs: 1,
