@@ -10,9 +10,9 @@
 //!   shared machine is the figure least disturbed by other work.
 //! - **Instructions per channel-sample**: callgrind counts the instructions executed inside
 //!   [`callgrind_measured_section`] (the plugin's `process` plus the host's copying of each
-//!   block, a few instructions per sample) in a separate run of this binary under valgrind,
-//!   divided by frames × 2 channels. Deterministic, so it is the figure to compare between
-//!   commits.
+//!   block, a few instructions per sample) in a separate run of this binary under valgrind (one
+//!   run per plugin, a dump per case), divided by frames × 2 channels. Deterministic, so it is
+//!   the figure to compare between commits.
 //!
 //! "Default quality" is the Quality parameter's default; "highest quality" its last choice
 //! (each plugin lists its qualities from cheapest to best).
@@ -27,8 +27,7 @@ use gainstage_tests::{Layout, LoadedBundle, Plugin, PluginUnderTest};
 use crate::cpu_time::{COUNTS_CPU_TIME, ThreadCpuClock};
 use crate::program::pink_noise;
 use crate::settings::{
-    BundleSource, PluginName, apply_settings, instantiate, parse_assignment, short_name,
-    step_texts, workspace_root,
+    BundleSource, PluginName, apply_settings, instantiate, short_name, step_texts, workspace_root,
 };
 
 /// The hidden command that measures one configuration under callgrind.
@@ -178,12 +177,9 @@ pub fn measure_real_time_factor(
     Ok((best / seconds, latency))
 }
 
-/// The callgrind function-name patterns that switch counting on and off around
-/// [`callgrind_measured_section`] (valgrind may or may not keep Rust's hash suffix).
-const TOGGLE_PATTERNS: [&str; 2] = [
-    "gainstage_tools::bench::callgrind_measured_section",
-    "gainstage_tools::bench::callgrind_measured_section::h*",
-];
+/// The callgrind function-name pattern that switches counting on and off around
+/// [`callgrind_measured_section`], and after which each case's counts are dumped.
+const MEASURED_SECTION: &str = "gainstage_tools::bench::callgrind_measured_section";
 
 /// Whether valgrind can be run.
 pub fn valgrind_available() -> bool {
@@ -193,56 +189,77 @@ pub fn valgrind_available() -> bool {
         .is_ok_and(|output| output.status.success())
 }
 
-/// Instructions per channel-sample of `case` over `seconds` of audio, counted by callgrind in a
-/// worker run of this binary.
+/// Instructions per channel-sample of each of `plugin`'s [`cases`], in order, over `seconds`
+/// of audio each, counted by callgrind in one worker run of this binary (the plugin's one-time
+/// tables are then built once, not once per case). Callgrind dumps its counts each time
+/// [`callgrind_measured_section`] returns, so dump *k* holds case *k*.
 pub fn measure_instructions(
     bundle_directory: &Path,
-    case: &BenchCase,
+    plugin: Plugin,
+    case_count: usize,
     seconds: f64,
-) -> anyhow::Result<f64> {
-    let output_file = std::env::temp_dir().join(format!(
-        "gainstage-callgrind-{}-{}.out",
+) -> anyhow::Result<Vec<f64>> {
+    let folder = std::env::temp_dir().join(format!(
+        "gainstage-callgrind-{}-{}",
         std::process::id(),
-        case.labels
-            .join("-")
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        short_name(plugin)
     ));
-    let mut command = Command::new("valgrind");
-    command
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder)?;
+    let output_file = folder.join("callgrind.out");
+    let run = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg("--collect-atstart=no")
-        .args(
-            TOGGLE_PATTERNS
-                .iter()
-                .map(|pattern| format!("--toggle-collect={pattern}")),
-        )
+        .arg(format!("--toggle-collect={MEASURED_SECTION}"))
+        .arg(format!("--dump-after={MEASURED_SECTION}"))
         .arg(format!("--callgrind-out-file={}", output_file.display()))
         .arg(std::env::current_exe()?)
         .arg(WORKER_COMMAND)
-        .args(["--plugin", short_name(case.plugin)])
+        .args(["--plugin", short_name(plugin)])
         .arg("--bundle-dir")
         .arg(bundle_directory)
-        .args(["--seconds", &seconds.to_string()]);
-    for (key, text) in &case.settings {
-        command.args(["--set", &format!("{key}={text}")]);
-    }
-    let run = command.output().context("running valgrind")?;
+        .args(["--seconds", &seconds.to_string()])
+        .output()
+        .context("running valgrind")?;
     ensure!(
         run.status.success(),
         "callgrind run failed ({}):\n{}",
         run.status,
         String::from_utf8_lossy(&run.stderr)
     );
-    let text = std::fs::read_to_string(&output_file)
-        .with_context(|| format!("reading {}", output_file.display()))?;
-    let _ = std::fs::remove_file(&output_file);
-    let instructions = callgrind_total(&text)?;
+    // Dumps are numbered parts: callgrind.out.1, callgrind.out.2, …
+    let mut parts = Vec::new();
+    for entry in std::fs::read_dir(&folder)? {
+        let path = entry?.path();
+        let part = path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .and_then(|extension| extension.parse::<usize>().ok());
+        if let Some(part) = part {
+            parts.push((part, path));
+        }
+    }
+    parts.sort();
     ensure!(
-        instructions > 0,
-        "callgrind counted no instructions in callgrind_measured_section (symbol not found?)"
+        parts.len() >= case_count,
+        "callgrind wrote {} dumps for {case_count} cases (is {MEASURED_SECTION} in the binary?)",
+        parts.len()
     );
     let frames = (seconds * SAMPLE_RATE) as usize;
-    Ok(instructions as f64 / (frames * 2) as f64)
+    let mut counts = Vec::with_capacity(case_count);
+    for (_, path) in &parts[..case_count] {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let instructions = callgrind_total(&text)?;
+        ensure!(
+            instructions > 0,
+            "callgrind counted nothing in {}",
+            path.display()
+        );
+        counts.push(instructions as f64 / (frames * 2) as f64);
+    }
+    let _ = std::fs::remove_dir_all(&folder);
+    Ok(counts)
 }
 
 /// The event total of a callgrind output file (its `totals:` line, else `summary:`).
@@ -258,13 +275,13 @@ pub fn callgrind_total(text: &str) -> anyhow::Result<u64> {
         .context("no totals: or summary: line in the callgrind output")
 }
 
-/// `bench-worker --plugin P --bundle-dir D --seconds S [--set k=v]…`: prepares the instance and
-/// runs [`callgrind_measured_section`] once (run under callgrind by `bench`).
+/// `bench-worker --plugin P --bundle-dir D --seconds S`: prepares each of the plugin's
+/// [`cases`] in turn and runs [`callgrind_measured_section`] once for it (run under callgrind
+/// by `bench`).
 pub fn run_worker(arguments: Vec<String>) -> anyhow::Result<()> {
     let mut plugin = None;
     let mut bundle_directory = None;
     let mut seconds = 0.5;
-    let mut settings = Vec::new();
     let mut iterator = arguments.into_iter();
     while let Some(option) = iterator.next() {
         let value = iterator
@@ -274,15 +291,16 @@ pub fn run_worker(arguments: Vec<String>) -> anyhow::Result<()> {
             "--plugin" => plugin = Some(value.parse::<PluginName>()?.0),
             "--bundle-dir" => bundle_directory = Some(PathBuf::from(value)),
             "--seconds" => seconds = value.parse()?,
-            "--set" => settings.push(parse_assignment(&value)?),
             other => bail!("{WORKER_COMMAND}: unknown option {other:?}"),
         }
     }
     let plugin = plugin.context("--plugin is required")?;
     let bundle =
         BundleSource::Folder(bundle_directory.context("--bundle-dir is required")?).load(plugin)?;
-    let (mut instance, input) = prepared_instance(&bundle, plugin, &settings, seconds)?;
-    callgrind_measured_section(&mut instance, &input)?;
+    for case in cases(&bundle, plugin)? {
+        let (mut instance, input) = prepared_instance(&bundle, plugin, &case.settings, seconds)?;
+        callgrind_measured_section(&mut instance, &input)?;
+    }
     Ok(())
 }
 
@@ -307,7 +325,7 @@ pub fn run_command(arguments: Vec<String>) -> anyhow::Result<()> {
     let mut options = BenchOptions {
         plugins: Plugin::ALL.to_vec(),
         timing_seconds: 4.0,
-        callgrind_seconds: 0.25,
+        callgrind_seconds: 0.5,
         callgrind: true,
         output: workspace_root().join("docs").join("benchmarks.md"),
     };
@@ -343,18 +361,28 @@ pub fn run_command(arguments: Vec<String>) -> anyhow::Result<()> {
     let mut results = Vec::new();
     for plugin in &options.plugins {
         let bundle = source.load(*plugin)?;
-        for case in cases(&bundle, *plugin)? {
+        let plugin_cases = cases(&bundle, *plugin)?;
+        let instructions = if options.callgrind {
+            eprintln!(
+                "{}: counting instructions of {} cases under callgrind…",
+                plugin.display_name(),
+                plugin_cases.len()
+            );
+            measure_instructions(
+                &bundles.directory,
+                *plugin,
+                plugin_cases.len(),
+                options.callgrind_seconds,
+            )?
+            .into_iter()
+            .map(Some)
+            .collect()
+        } else {
+            vec![None; plugin_cases.len()]
+        };
+        for (case, instructions_per_sample) in plugin_cases.into_iter().zip(instructions) {
             let (real_time_factor, latency) =
                 measure_real_time_factor(&bundle, &case, options.timing_seconds)?;
-            let instructions_per_sample = if options.callgrind {
-                Some(measure_instructions(
-                    &bundles.directory,
-                    &case,
-                    options.callgrind_seconds,
-                )?)
-            } else {
-                None
-            };
             eprintln!(
                 "{} {}: {:.4} CPU s per audio s, {} instructions per channel-sample, latency {latency}",
                 plugin.display_name(),
