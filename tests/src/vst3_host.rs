@@ -23,6 +23,7 @@
 //! ```
 
 mod host_context;
+mod messages;
 mod module;
 mod parameter_changes;
 mod stream;
@@ -52,6 +53,7 @@ use crate::host::{HOST_NAME, Layout, ParamChange};
 pub use host_context::{
     ComponentHandler, HandlerCall, HostApplication, read_utf16, reference_count, write_utf16,
 };
+pub use messages::{AttributeValue, HostAttributeList, HostMessage};
 pub use module::{
     AUDIO_MODULE_CLASS, COMPONENT_CONTROLLER_CLASS, ClassInfo, FactoryInfo, Vst3Module,
     library_path,

@@ -255,6 +255,22 @@ fn check_change_timing(plugin: Plugin) -> anyhow::Result<()> {
         }];
         let changes: &[ParamChange] = if with_change { &changes } else { &[] };
         outputs.push(instance.process_with_changes(&stereo, block_size, changes)?);
+        // The controller must read back what the processor received through IParameterChanges.
+        let expected = if with_change {
+            changes[0].value
+        } else {
+            param.default_normalized
+        };
+        let read_back = instance.param_normalized(param.id);
+        println!(
+            "{plugin:?} {param_title}: controller reads {read_back:.6} after processing \
+             (expected {expected:.6}); output parameter change points {}",
+            instance.output_change_points()
+        );
+        assert!(
+            (read_back - expected).abs() <= 1e-6,
+            "{plugin:?} {param_title}: controller reads {read_back}, processor was sent {expected}"
+        );
     }
     for (channel, (plain, changed)) in outputs[0].iter().zip(&outputs[1]).enumerate() {
         let first_difference = plain

@@ -1,5 +1,5 @@
 //! The host context objects a VST3 plugin is given: `IHostApplication` (passed to
-//! `IPluginBase::initialize`) and `IComponentHandler` (passed to
+//! `IPluginBase::initialize`; it creates `IMessage` and `IAttributeList` objects on request) and `IComponentHandler` (passed to
 //! `IEditController::setComponentHandler`), plus a reference-count probe for any host object.
 //!
 //! The component handler records every call so tests can check what a plugin reports back to
@@ -11,10 +11,10 @@ use vst3::Steinberg::Vst::{
     IComponentHandler, IComponentHandlerTrait, IHostApplication, IHostApplicationTrait, ParamID,
     ParamValue, String128,
 };
-use vst3::Steinberg::{FUnknown, TUID, int32, kInvalidArgument, kNoInterface, kResultOk, tresult};
+use vst3::Steinberg::{FUnknown, TUID, int32, kInvalidArgument, kResultOk, tresult};
 use vst3::{Class, ComWrapper};
 
-/// The host application object: its name, and object creation (which this host does not offer).
+/// The host application object: its name, and creation of messages and attribute lists.
 pub struct HostApplication {
     name: String,
 }
@@ -43,20 +43,16 @@ impl IHostApplicationTrait for HostApplication {
         kResultOk
     }
 
-    /// No host-created objects (`IMessage`, `IAttributeList`) are offered: Gainstage's plugins
-    /// are single-component and never exchange messages. The out pointer is cleared and
-    /// `kNoInterface` returned, which the SDK documents as the answer for an unknown class.
+    /// Creates an `IMessage` or `IAttributeList` (see [`super::messages::create_instance`]);
+    /// `kNoInterface` for any other class.
     unsafe fn createInstance(
         &self,
-        _cid: *mut TUID,
-        _iid: *mut TUID,
+        cid: *mut TUID,
+        iid: *mut TUID,
         obj: *mut *mut std::ffi::c_void,
     ) -> tresult {
-        if !obj.is_null() {
-            // SAFETY: a non-null out pointer from the caller.
-            unsafe { *obj = std::ptr::null_mut() };
-        }
-        kNoInterface
+        // SAFETY: the caller's pointers are passed on unchanged; the function checks for null.
+        unsafe { super::messages::create_instance(cid, iid, obj) }
     }
 }
 
