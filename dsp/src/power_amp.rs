@@ -808,9 +808,11 @@ impl PowerAmp {
         let mut energy = 0.0;
         let mut peak_voltage = 0.0_f32;
         self.core_saturation.process_block(chunk);
-        for sample in chunk.iter_mut() {
+        let mut currents = [0.0_f64; CHUNK];
+        let currents = &mut currents[..length];
+        self.admittance.process_block_wide(chunk, currents);
+        for (sample, &current) in chunk.iter_mut().zip(currents.iter()) {
             let voltage = *sample;
-            let current = self.admittance.process_sample(f64::from(voltage));
             self.rail_history[self.sample_count % RAIL_HISTORY] = self.supply.advance(current);
             self.sample_count += 1;
             energy += f64::from(voltage) * current;

@@ -18,9 +18,12 @@
 //! plan by nearest distance, so each section keeps its identity (and its state stays meaningful)
 //! while its roots glide. Only when the mix of real and complex roots changes is a fresh plan made.
 
+mod pipelined;
+
 use realfft::num_complex::Complex64;
 
 use crate::speaker::rational::RootSet;
+use pipelined::{Slot, run_pair};
 
 /// Largest number of sections in one cascade.
 pub const MAX_SECTIONS: usize = 14;
@@ -458,32 +461,36 @@ impl Cascade {
         value
     }
 
-    /// Processes a block in place, section by section (each section's state stays in registers).
+    /// Processes a block in place, two sections at a time ([`pipelined`]: each pair's states stay
+    /// in registers, and each sample is converted and stored once per pair).
     pub fn process_block(&mut self, block: &mut [f32]) {
+        self.process_in_place(block);
+    }
+
+    /// Processes `input` into `output` (as long) at double precision, sample for sample the same
+    /// as [`Cascade::process_sample`] (no rounding to `f32` between sections).
+    pub fn process_block_wide(&mut self, input: &[f32], output: &mut [f64]) {
+        for (wide, sample) in output.iter_mut().zip(input) {
+            *wide = f64::from(*sample);
+        }
+        self.process_in_place(output);
+    }
+
+    fn process_in_place<S: Slot>(&mut self, block: &mut [S]) {
         if self.count == 0 {
-            let scalar = self.scalar as f32;
+            let scalar = S::from_output(self.scalar);
             for sample in block.iter_mut() {
-                *sample *= scalar;
+                *sample = sample.scaled(scalar);
             }
             return;
         }
-        // Sections run two at a time: both states stay in registers, and each sample is converted
-        // and stored once per pair.
         for pair in self.sections[..self.count].chunks_mut(2) {
             match pair {
-                [first, second] => {
-                    let (mut first_copy, mut second_copy) = (*first, *second);
-                    for sample in block.iter_mut() {
-                        let middle = first_copy.process(f64::from(*sample));
-                        *sample = second_copy.process(middle) as f32;
-                    }
-                    *first = first_copy;
-                    *second = second_copy;
-                }
+                [first, second] => run_pair(first, second, block),
                 [only] => {
                     let mut copy = *only;
                     for sample in block.iter_mut() {
-                        *sample = copy.process(f64::from(*sample)) as f32;
+                        *sample = S::from_output(copy.process(sample.read()));
                     }
                     *only = copy;
                 }
