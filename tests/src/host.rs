@@ -221,6 +221,7 @@ pub struct PluginUnderTest {
     extensions: PluginExtensions,
     params: Vec<ParamDescription>,
     layout: Option<Layout>,
+    defer_main_thread_callbacks: bool,
     bundle: LoadedBundle,
 }
 
@@ -277,6 +278,7 @@ impl PluginUnderTest {
             extensions,
             params,
             layout: None,
+            defer_main_thread_callbacks: false,
             bundle,
         };
         plugin.serve_main_thread_callbacks();
@@ -295,8 +297,27 @@ impl PluginUnderTest {
     }
 
     /// Calls `on_main_thread` if the plugin asked for it (`request_callback`), until it stops
-    /// asking. Done automatically after every block and main-thread operation.
+    /// asking. Done automatically after every block and main-thread operation, unless deferred
+    /// ([`set_defer_main_thread_callbacks`](Self::set_defer_main_thread_callbacks)).
     pub fn serve_main_thread_callbacks(&mut self) {
+        if self.defer_main_thread_callbacks {
+            return;
+        }
+        self.serve_main_thread_callbacks_now();
+    }
+
+    /// Makes the host serve `on_main_thread` requests late, as a busy host may: while `defer` is
+    /// set, nothing serves them automatically; [`serve_main_thread_callbacks_now`] serves them
+    /// (then or after clearing the flag).
+    ///
+    /// [`serve_main_thread_callbacks_now`]: Self::serve_main_thread_callbacks_now
+    pub fn set_defer_main_thread_callbacks(&mut self, defer: bool) {
+        self.defer_main_thread_callbacks = defer;
+    }
+
+    /// Calls `on_main_thread` now if the plugin asked for it, until it stops asking, whether or
+    /// not callbacks are deferred.
+    pub fn serve_main_thread_callbacks_now(&mut self) {
         // A plugin may ask again from inside its callback; bound the loop in case it always does.
         for _ in 0..16 {
             let requested = self
@@ -420,9 +441,12 @@ impl PluginUnderTest {
             min_frames_count: u32::try_from(min_block_size)?,
             max_frames_count: u32::try_from(max_block_size)?,
         };
-        let processor = self
-            .instance
-            .activate(|_, _| (), configuration)
+        self.instance
+            .access_shared_handler(|shared| shared.set_activating(true));
+        let processor = self.instance.activate(|_, _| (), configuration);
+        self.instance
+            .access_shared_handler(|shared| shared.set_activating(false));
+        let processor = processor
             .map_err(|error| anyhow!("activate at {sample_rate} Hz, {layout:?}: {error}"))?;
         let mut active = ActiveProcessor::new(
             processor,

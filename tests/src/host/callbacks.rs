@@ -42,6 +42,10 @@ pub struct HostCallCounts {
     pub state_dirty_marks: u32,
     /// `clap_host_latency.changed`.
     pub latency_changes: u32,
+    /// `clap_host_latency.changed` made outside `clap_plugin.activate`, which the CLAP
+    /// specification (`ext/latency.h`) does not allow: "The latency is only allowed to change
+    /// during plugin->activate. If the plugin is activated, call host->request_restart()".
+    pub latency_changes_outside_activate: u32,
     /// `clap_host_audio_ports.rescan`.
     pub audio_ports_rescans: u32,
     /// `clap_host_audio_ports_config.rescan`.
@@ -61,6 +65,7 @@ struct CallCounters {
     param_flush_requests: AtomicU32,
     state_dirty_marks: AtomicU32,
     latency_changes: AtomicU32,
+    latency_changes_outside_activate: AtomicU32,
     audio_ports_rescans: AtomicU32,
     audio_ports_config_rescans: AtomicU32,
 }
@@ -96,6 +101,7 @@ impl HostHandlers for TestHost {
 pub struct HostShared {
     main_thread: ThreadId,
     in_audio_context: AtomicBool,
+    in_activate: AtomicBool,
     callback_pending: AtomicBool,
     counters: CallCounters,
 }
@@ -106,6 +112,7 @@ impl HostShared {
         Self {
             main_thread: std::thread::current().id(),
             in_audio_context: AtomicBool::new(false),
+            in_activate: AtomicBool::new(false),
             callback_pending: AtomicBool::new(false),
             counters: CallCounters::default(),
         }
@@ -114,6 +121,11 @@ impl HostShared {
     /// Marks the main thread as the audio thread (while processing or flushing an active plugin).
     pub fn set_audio_context(&self, active: bool) {
         self.in_audio_context.store(active, Ordering::SeqCst);
+    }
+
+    /// Marks the time the host spends inside `clap_plugin.activate`.
+    pub fn set_activating(&self, activating: bool) {
+        self.in_activate.store(activating, Ordering::SeqCst);
     }
 
     /// Takes the "plugin asked for `on_main_thread`" flag, clearing it.
@@ -140,6 +152,7 @@ impl HostShared {
             param_flush_requests: read(&counters.param_flush_requests),
             state_dirty_marks: read(&counters.state_dirty_marks),
             latency_changes: read(&counters.latency_changes),
+            latency_changes_outside_activate: read(&counters.latency_changes_outside_activate),
             audio_ports_rescans: read(&counters.audio_ports_rescans),
             audio_ports_config_rescans: read(&counters.audio_ports_config_rescans),
         }
@@ -223,6 +236,9 @@ impl HostStateImpl for HostMainThread<'_> {
 impl HostLatencyImpl for HostMainThread<'_> {
     fn changed(&self) {
         bump(&self.shared.counters.latency_changes);
+        if !self.shared.in_activate.load(Ordering::SeqCst) {
+            bump(&self.shared.counters.latency_changes_outside_activate);
+        }
     }
 }
 
