@@ -3,7 +3,7 @@
 //!
 //! Everything runs on the calling thread. That thread is the CLAP main thread, and it counts as the
 //! audio thread while the host is inside `process`, `start_processing`, `stop_processing` or an
-//! active `flush` (see [`callbacks`]). Main-thread callbacks the plugin asks for are served after
+//! active `flush` (see the `callbacks` module). Main-thread callbacks the plugin asks for are served after
 //! every block and after every main-thread operation.
 
 mod audio;
@@ -106,7 +106,7 @@ pub struct LoadedBundle {
 impl LoadedBundle {
     /// Loads the bundle at `path` and initialises its entry.
     ///
-    /// A bundle, once loaded, stays loaded until the process exits (see [`keep_loaded`]).
+    /// A bundle, once loaded, stays loaded until the process exits (see `keep_loaded`).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         // SAFETY: loading a shared library runs its initialisers. The bundles we load are our own
         // plugins, built from this workspace, which is as trusted as the test code itself.

@@ -43,7 +43,7 @@ impl IHostApplicationTrait for HostApplication {
         kResultOk
     }
 
-    /// Creates an `IMessage` or `IAttributeList` (see [`super::messages::create_instance`]);
+    /// Creates an `IMessage` or `IAttributeList` (see `messages::create_instance`);
     /// `kNoInterface` for any other class.
     unsafe fn createInstance(
         &self,
