@@ -155,6 +155,12 @@ impl Vst3Module {
         Ok(Self { path, factory })
     }
 
+    /// Wraps a factory that is already in hand, such as one implemented inside a test to check
+    /// the host itself; `path` only names it in messages.
+    pub fn from_factory(path: PathBuf, factory: ComPtr<IPluginFactory>) -> Self {
+        Self { path, factory }
+    }
+
     /// The library's path.
     pub fn path(&self) -> &Path {
         &self.path
