@@ -357,6 +357,7 @@ pub fn run_command(arguments: Vec<String>) -> anyhow::Result<()> {
         options.callgrind = false;
     }
     let machine = MachineInfo::gather();
+    let source = source.resolved()?;
     let bundles = source.bundles()?;
     let mut results = Vec::new();
     for plugin in &options.plugins {

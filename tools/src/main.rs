@@ -85,6 +85,7 @@ impl Arguments {
             .transpose()
     }
 
+    /// The bundles' source; resolve it (build) only once the other arguments are known good.
     fn bundle_source(&mut self) -> anyhow::Result<BundleSource> {
         Ok(match self.take("--bundle-dir")? {
             Some(folder) => BundleSource::Folder(PathBuf::from(folder)),
@@ -180,6 +181,7 @@ fn run_params(mut arguments: Arguments) -> anyhow::Result<()> {
     let plugins = arguments.plugins()?;
     let source = arguments.bundle_source()?;
     arguments.finish()?;
+    let source = source.resolved()?;
     for plugin in plugins {
         let bundle = source.load(plugin)?;
         let mut instance = instantiate(&bundle, plugin)?;
@@ -208,6 +210,7 @@ fn run_soak(mut arguments: Arguments) -> anyhow::Result<()> {
     let seed: Option<u64> = arguments.take_parsed("--seed")?;
     let source = arguments.bundle_source()?;
     arguments.finish()?;
+    let source = source.resolved()?;
     let mut failed = Vec::new();
     for plugin in plugins {
         let bundle = source.load(plugin)?;
@@ -224,7 +227,7 @@ fn run_soak(mut arguments: Arguments) -> anyhow::Result<()> {
         let report = soak::run(&bundle, &config, |window| {
             eprintln!(
                 "  minute {:2}: CPU {:.3} s, wall {:.3} s, peak {:.3}, largest 1-s mean {:.2e}, \
-                 mean over {:.1} s of settled silence {:.2e}, NaN/Inf {}, restarts {}",
+                 mean over {:.1} s of settled silence {:.2e}, NaN/Inf {}, restarts {}{}",
                 window.index + 1,
                 window.cpu_seconds,
                 window.wall_seconds,
@@ -233,7 +236,12 @@ fn run_soak(mut arguments: Arguments) -> anyhow::Result<()> {
                 window.silence_seconds,
                 window.silence_mean,
                 window.non_finite,
-                window.restarts
+                window.restarts,
+                if window.fresh_cpu_seconds > 0.0 {
+                    format!(", fresh instance CPU {:.3} s", window.fresh_cpu_seconds)
+                } else {
+                    String::new()
+                }
             );
         })
         .with_context(|| format!("soak of {}", plugin.display_name()))?;

@@ -79,7 +79,13 @@ impl BundleSource {
         Ok(Bundles { directory })
     }
 
-    /// Loads `plugin`'s CLAP bundle.
+    /// The same source with any build done: a [`BundleSource::Folder`], so that later calls
+    /// to [`load`](Self::load) do not run the build again.
+    pub fn resolved(self) -> anyhow::Result<Self> {
+        Ok(BundleSource::Folder(self.bundles()?.directory))
+    }
+
+    /// Loads `plugin`'s CLAP bundle (building the bundles first for [`BundleSource::Build`]).
     pub fn load(&self, plugin: Plugin) -> anyhow::Result<LoadedBundle> {
         let path = self.bundles()?.clap_path(plugin);
         ensure!(

@@ -5,9 +5,14 @@
 //! [`Program`] material and sets every automatable parameter to a random value at its start,
 //! then keeps moving them at random frames, so a window's input and settings depend only on its
 //! seed. The last `compare_windows` windows replay the seeds of the first ones: the plugin gets
-//! exactly the same work again after the whole run, and the cost of the two stretches is
-//! compared (median CPU time per window, last ÷ first). The host honours the plugin's restart
-//! requests (quality changes move the latency) between one-second chunks, as a DAW would.
+//! exactly the same work again after the whole run. Its cost there is compared with that of a
+//! fresh instance, created when the replay starts, which does the same work interleaved with it
+//! second by second on the same thread, so both see the same machine load: the ratio (CPU time
+//! of the soaked instance ÷ the fresh one's over the replay) is what a fresh instance would have
+//! paid in the first windows, measured under today's conditions. The first and last windows'
+//! own median CPU times are reported too, but on a shared machine they move with its load. The
+//! host honours the plugin's restart requests (quality changes move the latency) between
+//! one-second chunks, as a DAW would.
 //!
 //! DC is checked two ways. Runaway DC is DC that stays: once the input has been silent for
 //! [`SILENCE_SETTLE_SECONDS`], the output's mean over the rest of that silence must stay within
@@ -18,7 +23,7 @@
 //! strongly asymmetric signals far above 0 dBFS.
 
 use anyhow::Context;
-use gainstage_tests::{Layout, LoadedBundle, ParamChange, Plugin};
+use gainstage_tests::{Layout, LoadedBundle, ParamChange, Plugin, PluginUnderTest};
 
 use crate::cpu_time::ThreadCpuClock;
 use crate::program::{Program, automatable, random_automation};
@@ -44,7 +49,7 @@ pub struct SoakConfig {
     pub max_block_size: usize,
     /// Limit on the absolute output mean over silent input, after the settling time.
     pub silence_dc_limit: f64,
-    /// Limit on last ÷ first median window CPU time.
+    /// Limit on the soaked instance's CPU time ÷ a fresh instance's over the replay.
     pub cost_drift_limit: f64,
 }
 
@@ -106,7 +111,8 @@ pub const SILENCE_DC_LIMIT: f64 = 0.01;
 /// The last windows' largest one-second mean may exceed the first windows' by this factor, plus
 /// [`SILENCE_DC_LIMIT`] (the replay starts from a different filter state).
 pub const MEAN_GROWTH_LIMIT: f64 = 1.5;
-/// Largest allowed ratio of the last windows' median CPU time to the first windows'.
+/// Largest allowed ratio of the soaked instance's CPU time to a fresh instance's on the same
+/// work, interleaved: room for measurement noise, not for a trend.
 pub const COST_DRIFT_LIMIT: f64 = 1.25;
 
 /// What one window measured.
@@ -118,6 +124,9 @@ pub struct WindowFigures {
     pub cpu_seconds: f64,
     /// Wall time spent in `process`, seconds.
     pub wall_seconds: f64,
+    /// CPU time a fresh instance spent on the same work, interleaved (replayed windows only;
+    /// 0 elsewhere), seconds.
+    pub fresh_cpu_seconds: f64,
     /// Largest absolute output sample.
     pub peak: f32,
     /// Largest absolute one-second mean of either channel.
@@ -177,10 +186,20 @@ impl SoakReport {
         (median(&mut first), median(&mut last))
     }
 
-    /// Last ÷ first median window cost.
+    /// CPU time of the soaked instance and of the fresh one over the replayed windows, seconds.
+    pub fn replay_cost(&self) -> (f64, f64) {
+        let count = self.config.compare_windows.min(self.windows.len());
+        let replay = &self.windows[self.windows.len() - count..];
+        (
+            replay.iter().map(|w| w.cpu_seconds).sum(),
+            replay.iter().map(|w| w.fresh_cpu_seconds).sum(),
+        )
+    }
+
+    /// Soaked ÷ fresh CPU time over the replay.
     pub fn cost_drift(&self) -> f64 {
-        let (first, last) = self.first_and_last_cost();
-        last / first
+        let (soaked, fresh) = self.replay_cost();
+        soaked / fresh
     }
 
     /// Output samples that were NaN or infinite, over the run.
@@ -256,7 +275,7 @@ impl SoakReport {
         }
         if self.cost_drift() > self.config.cost_drift_limit {
             failures.push(format!(
-                "cost drifted up: last/first {:.3} (limit {})",
+                "cost drifted up: soaked/fresh {:.3} over the replay (limit {})",
                 self.cost_drift(),
                 self.config.cost_drift_limit
             ));
@@ -284,8 +303,10 @@ impl SoakReport {
             "{}: {:.0} s of {} Hz stereo, {} parameters automated ({} changes), {} restarts \
              honoured; NaN/Inf samples {}; output mean over {:.0} s of settled silence at most \
              {:.2e} (limit {}); largest 1-s mean {:.2e} (first {} {unit}s {:.2e}, replayed last \
-             {:.2e}); peak {:.3}; CPU time per {unit}: first {} median {:.3} s, last {} median {:.3} s, ratio {:.3} \
-             (limit {}); overall {:.4} CPU s per audio s{memory}",
+             {:.2e}); peak {:.3}; CPU time per {unit}: first {} median {:.3} s, last {} median {:.3} s \
+             (ratio {:.3}, machine load included); replay soaked {:.2} s vs fresh instance \
+             {:.2} s interleaved: ratio {:.3} (limit {}); overall {:.4} CPU s per audio \
+             s{memory}",
             self.config.plugin.display_name(),
             self.audio_seconds(),
             self.config.sample_rate,
@@ -305,6 +326,9 @@ impl SoakReport {
             first,
             self.config.compare_windows,
             last,
+            last / first,
+            self.replay_cost().0,
+            self.replay_cost().1,
             self.cost_drift(),
             self.config.cost_drift_limit,
             self.real_time_factor(),
@@ -374,6 +398,53 @@ fn resident_bytes() -> Option<u64> {
     Some(pages * 4_096)
 }
 
+/// One stereo instance as a DAW drives it: activated, processing one-second chunks, restarted
+/// between chunks when it asks.
+struct Runner {
+    instance: PluginUnderTest,
+    sample_rate: f64,
+    max_block_size: usize,
+}
+
+impl Runner {
+    fn new(bundle: &LoadedBundle, config: &SoakConfig) -> anyhow::Result<Self> {
+        let mut runner = Self {
+            instance: instantiate(bundle, config.plugin)?,
+            sample_rate: f64::from(config.sample_rate),
+            max_block_size: config.max_block_size,
+        };
+        runner.activate()?;
+        Ok(runner)
+    }
+
+    fn activate(&mut self) -> anyhow::Result<()> {
+        self.instance
+            .activate(self.sample_rate, 1, self.max_block_size, Layout::Stereo)
+    }
+
+    /// Processes one chunk; returns the output, the CPU time spent in `process` (seconds) and
+    /// whether the instance was restarted afterwards at its request.
+    fn process(
+        &mut self,
+        input: &[&[f32]; 2],
+        block_size: usize,
+        changes: &[ParamChange],
+    ) -> anyhow::Result<(Vec<Vec<f32>>, f64, bool)> {
+        let restarts_before = self.instance.host_calls().restart_requests;
+        let clock = ThreadCpuClock::start();
+        let output = self
+            .instance
+            .process_with_changes(input, block_size, changes)?;
+        let cpu_seconds = clock.elapsed().as_secs_f64();
+        let restart = self.instance.host_calls().restart_requests != restarts_before;
+        if restart {
+            self.instance.deactivate();
+            self.activate()?;
+        }
+        Ok((output, cpu_seconds, restart))
+    }
+}
+
 /// Runs the soak in `config` on the plugin in `bundle`, calling `progress` after each window.
 pub fn run(
     bundle: &LoadedBundle,
@@ -386,13 +457,10 @@ pub fn run(
         config.compare_windows
     );
     let mut start_memory = None;
-    let mut instance = instantiate(bundle, config.plugin)?;
     let sample_rate = f64::from(config.sample_rate);
-    let activate = |instance: &mut gainstage_tests::PluginUnderTest| {
-        instance.activate(sample_rate, 1, config.max_block_size, Layout::Stereo)
-    };
-    activate(&mut instance)?;
-    let params = automatable(instance.params());
+    let mut soaked = Runner::new(bundle, config)?;
+    let params = automatable(soaked.instance.params());
+    let mut fresh: Option<Runner> = None;
     let chunk = config.sample_rate as usize;
     let window_frames = chunk * config.window_seconds;
     let mut block_sizes = Vec::new();
@@ -407,6 +475,9 @@ pub fn run(
     let mut right = vec![0.0_f32; chunk];
     let mut silence = SilenceTracker::new(sample_rate);
     for index in 0..config.windows {
+        if index == config.windows - config.compare_windows {
+            fresh = Some(Runner::new(bundle, config)?);
+        }
         let seed = config.window_seed(index);
         let mut program = Program::new(seed, sample_rate);
         let automation = random_automation(
@@ -421,6 +492,7 @@ pub fn run(
             index,
             cpu_seconds: 0.0,
             wall_seconds: 0.0,
+            fresh_cpu_seconds: 0.0,
             peak: 0.0,
             largest_mean: 0.0,
             silence_mean: 0.0,
@@ -440,14 +512,23 @@ pub fn run(
                 })
                 .collect();
             let block_size = block_sizes[block_random.below(block_sizes.len())];
-            let restarts_before = instance.host_calls().restart_requests;
+            let input = [&left[..], &right[..]];
+            // The fresh instance goes first every other second, so neither always runs on the
+            // caches the other left.
+            let fresh_first = chunk_index % 2 == 1;
+            if let (Some(fresh), true) = (fresh.as_mut(), fresh_first) {
+                figures.fresh_cpu_seconds += fresh.process(&input, block_size, &changes)?.1;
+            }
             let wall = std::time::Instant::now();
-            let clock = ThreadCpuClock::start();
-            let output = instance
-                .process_with_changes(&[&left[..], &right[..]], block_size, &changes)
+            let (output, cpu_seconds, restarted) = soaked
+                .process(&input, block_size, &changes)
                 .with_context(|| format!("window {index}, second {chunk_index}"))?;
-            figures.cpu_seconds += clock.elapsed().as_secs_f64();
             figures.wall_seconds += wall.elapsed().as_secs_f64();
+            figures.cpu_seconds += cpu_seconds;
+            figures.restarts += u32::from(restarted);
+            if let (Some(fresh), false) = (fresh.as_mut(), fresh_first) {
+                figures.fresh_cpu_seconds += fresh.process(&input, block_size, &changes)?.1;
+            }
             for frame in 0..chunk {
                 let silent_input = left[frame] == 0.0 && right[frame] == 0.0;
                 let finished = silence.push(silent_input, output[0][frame], output[1][frame]);
@@ -467,11 +548,6 @@ pub fn run(
                     }
                 }
                 figures.largest_mean = figures.largest_mean.max((sum / chunk as f64).abs());
-            }
-            if instance.host_calls().restart_requests != restarts_before {
-                instance.deactivate();
-                activate(&mut instance)?;
-                figures.restarts += 1;
             }
         }
         if let Some((mean, seconds)) = silence.finish() {
