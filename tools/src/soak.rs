@@ -152,7 +152,8 @@ pub struct SoakReport {
     pub automated_params: usize,
     /// Parameter changes sent.
     pub param_changes: usize,
-    /// Resident memory after the first window and at the end of the run, bytes (Linux only).
+    /// Resident memory after the first window and before the replay (before the fresh
+    /// instance exists), bytes (Linux only).
     pub resident_bytes: Option<(u64, u64)>,
 }
 
@@ -293,7 +294,7 @@ impl SoakReport {
         };
         let memory = match self.resident_bytes {
             Some((start, end)) => format!(
-                "; resident memory {:.1} → {:.1} MiB",
+                "; resident memory {:.1} MiB after the first {unit}, {:.1} MiB before the replay",
                 start as f64 / 1_048_576.0,
                 end as f64 / 1_048_576.0
             ),
@@ -457,6 +458,7 @@ pub fn run(
         config.compare_windows
     );
     let mut start_memory = None;
+    let mut end_memory = None;
     let sample_rate = f64::from(config.sample_rate);
     let mut soaked = Runner::new(bundle, config)?;
     let params = automatable(soaked.instance.params());
@@ -476,6 +478,7 @@ pub fn run(
     let mut silence = SilenceTracker::new(sample_rate);
     for index in 0..config.windows {
         if index == config.windows - config.compare_windows {
+            end_memory = resident_bytes();
             fresh = Some(Runner::new(bundle, config)?);
         }
         let seed = config.window_seed(index);
@@ -565,6 +568,6 @@ pub fn run(
         windows,
         automated_params: params.len(),
         param_changes,
-        resident_bytes: start_memory.zip(resident_bytes()),
+        resident_bytes: start_memory.zip(end_memory),
     })
 }
