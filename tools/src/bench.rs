@@ -68,14 +68,14 @@ pub struct BenchResult {
 }
 
 /// The cases for `plugin`: every preamp model, or every power-amp type (default load) and every
-/// load (default type), each at default and highest quality; the loads at default quality.
+/// load (default type), each at default and highest quality.
 pub fn cases(bundle: &LoadedBundle, plugin: Plugin) -> anyhow::Result<Vec<BenchCase>> {
     let mut instance = instantiate(bundle, plugin)?;
     let quality = instance.param("quality")?.clone();
     let qualities = step_texts(&mut instance, &quality)?;
     let default_quality = instance.value_to_text("quality", quality.default_value)?;
     let highest_quality = qualities.last().cloned().context("no quality choices")?;
-    let both_qualities = [default_quality.clone(), highest_quality];
+    let both_qualities = [default_quality, highest_quality];
     let choices =
         |instance: &mut PluginUnderTest, key: &str| -> anyhow::Result<(Vec<String>, String)> {
             let param = instance.param(key)?.clone();
@@ -115,14 +115,16 @@ pub fn cases(bundle: &LoadedBundle, plugin: Plugin) -> anyhow::Result<Vec<BenchC
                 }
             }
             for load in loads.iter().filter(|load| **load != default_load) {
-                cases.push(BenchCase {
-                    plugin,
-                    settings: vec![
-                        ("speaker".to_owned(), load.clone()),
-                        ("quality".to_owned(), default_quality.clone()),
-                    ],
-                    labels: vec![default_type.clone(), load.clone(), default_quality.clone()],
-                });
+                for quality in &both_qualities {
+                    cases.push(BenchCase {
+                        plugin,
+                        settings: vec![
+                            ("speaker".to_owned(), load.clone()),
+                            ("quality".to_owned(), quality.clone()),
+                        ],
+                        labels: vec![default_type.clone(), load.clone(), quality.clone()],
+                    });
+                }
             }
         }
     }
