@@ -6,7 +6,8 @@
 //!
 //! - [`render`] runs a WAV file through a plugin with named settings or a factory preset.
 //! - [`soak`] renders long stretches with random automation and checks NaN/Inf, DC and cost.
-//! - [`bench`] measures real-time factor and instructions per channel-sample for each model.
+//! - [`bench`](mod@bench) measures real-time factor and instructions per channel-sample for
+//!   each model.
 //! - [`settings`], [`wav`], [`program`], [`random`] and [`cpu_time`] are their building blocks.
 
 pub mod bench;
