@@ -566,7 +566,7 @@ pub fn markdown_report(
         }
         let _ = writeln!(text);
     }
-    text
+    format!("{}\n", text.trim_end())
 }
 
 #[cfg(test)]
