@@ -76,9 +76,10 @@ pub(crate) fn state_is_sane(state: f64) -> bool {
     state.is_finite() && state.abs() <= MAX_STATE_MAGNITUDE
 }
 
-/// Reads a sample through [`crate::guard::sanitize`] and [`crate::guard::flush_denormal`] into
-/// f64: NaN becomes 0, infinities and huge values are clamped, denormals become 0.
+/// Reads a sample through [`crate::guard::sanitize`] into f64: NaN becomes 0, infinities and huge
+/// values are clamped, magnitudes below the denormal floor become 0.
 #[inline]
 pub(crate) fn guarded_input(input: f32) -> f64 {
-    f64::from(crate::guard::flush_denormal(crate::guard::sanitize(input)))
+    // `sanitize` already flushes magnitudes below the denormal floor.
+    f64::from(crate::guard::sanitize(input))
 }

@@ -12,10 +12,11 @@ pub const DENORMAL_FLOOR: f32 = 1.0e-15;
 /// among them) become 0, ±∞ and huge values are clamped to ±[`MAX_INPUT_MAGNITUDE`].
 #[inline]
 pub fn sanitize(sample: f32) -> f32 {
-    if sample.is_nan() || sample.abs() < DENORMAL_FLOOR {
-        0.0
-    } else {
+    // One comparison covers both: it is false for NaN as well as for tiny magnitudes.
+    if sample.abs() >= DENORMAL_FLOOR {
         sample.clamp(-MAX_INPUT_MAGNITUDE, MAX_INPUT_MAGNITUDE)
+    } else {
+        0.0
     }
 }
 

@@ -340,4 +340,26 @@ impl Processor for Biquad {
         }
         output as f32
     }
+
+    /// The same recursion as [`Biquad::process_sample`] and its denormal flushing, but with the
+    /// sanity check once per block: a filter that blew up anywhere in the block is reset and the
+    /// whole block silenced.
+    fn process_block(&mut self, block: &mut [f32]) {
+        let BiquadCoefficients { b0, b1, b2, a1, a2 } = self.coefficients;
+        let (mut state_1, mut state_2) = (self.state_1, self.state_2);
+        for sample in block.iter_mut() {
+            let input = guarded_input(*sample);
+            let output = b0 * input + state_1;
+            state_1 = flush_state(b1 * input - a1 * output + state_2);
+            state_2 = flush_state(b2 * input - a2 * output);
+            *sample = output as f32;
+        }
+        if state_is_sane(state_1) && state_is_sane(state_2) {
+            self.state_1 = state_1;
+            self.state_2 = state_2;
+        } else {
+            self.reset();
+            block.fill(0.0);
+        }
+    }
 }

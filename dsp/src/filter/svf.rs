@@ -241,4 +241,27 @@ impl Processor for Svf {
         }
         (self.mix_input * input + self.mix_band * band + self.mix_low * low) as f32
     }
+
+    /// The same recursion as [`Svf::process_sample`] and its denormal flushing, but with the
+    /// sanity check once per block: a filter that blew up anywhere in the block is reset and the
+    /// whole block silenced.
+    fn process_block(&mut self, block: &mut [f32]) {
+        let (mut band_state, mut low_state) = (self.band_state, self.low_state);
+        for sample in block.iter_mut() {
+            let input = guarded_input(*sample);
+            let high_part = input - low_state;
+            let band = self.solve_1 * band_state + self.solve_2 * high_part;
+            let low = low_state + self.solve_2 * band_state + self.solve_3 * high_part;
+            band_state = flush_state(2.0 * band - band_state);
+            low_state = flush_state(2.0 * low - low_state);
+            *sample = (self.mix_input * input + self.mix_band * band + self.mix_low * low) as f32;
+        }
+        if state_is_sane(band_state) && state_is_sane(low_state) {
+            self.band_state = band_state;
+            self.low_state = low_state;
+        } else {
+            self.reset();
+            block.fill(0.0);
+        }
+    }
 }

@@ -108,77 +108,235 @@ pub fn design_coefficients(coefficient_count: usize, transition_bandwidth: f64) 
         .collect()
 }
 
-/// A cascade of `SECTIONS` first-order allpass sections `(a + z⁻¹)/(1 + a·z⁻¹)`, run at the low rate
-/// (each is `(a + z⁻²)/(1 + a·z⁻²)` seen from the high rate).
-///
-/// Section `k`'s previous input is section `k − 1`'s previous output, so `SECTIONS + 1` states suffice.
+/// Four f32 lanes. A [`BranchPair`] runs the direct branch in lane 0 and the delayed branch in
+/// lane 1 (lanes 2 and 3 stay zero); on x86-64 every lane-wise operation is one SSE instruction
+/// (SSE is part of the x86-64 baseline), so both branches cost what one costs alone.
+#[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy)]
-struct AllpassBranch<const SECTIONS: usize> {
-    coefficients: [f32; SECTIONS],
-    previous_input: f32,
-    previous_outputs: [f32; SECTIONS],
+struct Lanes(std::arch::x86_64::__m128);
+
+// SAFETY (every `unsafe` block in this impl): the SSE intrinsics need the `sse` target feature,
+// which every x86-64 CPU has (it is part of the x86-64 baseline the compiler already assumes), and
+// `__m128` is four packed f32 with no invalid bit patterns, so transmuting from and to `[f32; 4]`
+// is sound.
+#[cfg(target_arch = "x86_64")]
+impl Lanes {
+    const ZERO: Self = Self::pair(0.0, 0.0);
+
+    #[inline(always)]
+    const fn pair(first: f32, second: f32) -> Self {
+        Self::from_array([first, second, 0.0, 0.0])
+    }
+
+    #[inline(always)]
+    fn first(self) -> f32 {
+        unsafe { std::arch::x86_64::_mm_cvtss_f32(self.0) }
+    }
+
+    #[inline(always)]
+    fn second(self) -> f32 {
+        use std::arch::x86_64::{_mm_cvtss_f32, _mm_shuffle_ps};
+        unsafe { _mm_cvtss_f32(_mm_shuffle_ps::<0b01>(self.0, self.0)) }
+    }
+
+    #[inline(always)]
+    fn to_array(self) -> [f32; 4] {
+        unsafe { std::mem::transmute::<std::arch::x86_64::__m128, [f32; 4]>(self.0) }
+    }
+
+    #[inline(always)]
+    const fn from_array(values: [f32; 4]) -> Self {
+        Self(unsafe { std::mem::transmute::<[f32; 4], std::arch::x86_64::__m128>(values) })
+    }
+
+    /// `(a·x + p) − a·y`, lane by lane.
+    #[inline(always)]
+    fn allpass_step(a: Self, x: Self, p: Self, y: Self) -> Self {
+        use std::arch::x86_64::{_mm_add_ps, _mm_mul_ps, _mm_sub_ps};
+        unsafe {
+            Self(_mm_sub_ps(
+                _mm_add_ps(_mm_mul_ps(a.0, x.0), p.0),
+                _mm_mul_ps(a.0, y.0),
+            ))
+        }
+    }
 }
 
-impl<const SECTIONS: usize> AllpassBranch<SECTIONS> {
-    fn new(coefficients: [f32; SECTIONS]) -> Self {
+/// Four f32 lanes, processed one by one where no SIMD instruction set is assumed.
+#[cfg(not(target_arch = "x86_64"))]
+#[derive(Debug, Clone, Copy)]
+struct Lanes([f32; 4]);
+
+#[cfg(not(target_arch = "x86_64"))]
+impl Lanes {
+    const ZERO: Self = Self::pair(0.0, 0.0);
+
+    #[inline(always)]
+    const fn pair(first: f32, second: f32) -> Self {
+        Self([first, second, 0.0, 0.0])
+    }
+
+    #[inline(always)]
+    fn first(self) -> f32 {
+        self.0[0]
+    }
+
+    #[inline(always)]
+    fn second(self) -> f32 {
+        self.0[1]
+    }
+
+    #[inline(always)]
+    fn to_array(self) -> [f32; 4] {
+        self.0
+    }
+
+    #[inline(always)]
+    const fn from_array(values: [f32; 4]) -> Self {
+        Self(values)
+    }
+
+    /// `(a·x + p) − a·y`, lane by lane.
+    #[inline(always)]
+    fn allpass_step(a: Self, x: Self, p: Self, y: Self) -> Self {
+        Self(std::array::from_fn(|lane| {
+            (a.0[lane] * x.0[lane] + p.0[lane]) - a.0[lane] * y.0[lane]
+        }))
+    }
+}
+
+/// The two allpass branches of a half-band, each a cascade of first-order sections
+/// `(a + z⁻¹)/(1 + a·z⁻¹)` run at the low rate (each is `(a + z⁻²)/(1 + a·z⁻²)` seen from the high
+/// rate), side by side: section `k` of the direct branch and section `k` of the delayed branch share
+/// one [`Lanes`] step. When the direct branch has one coefficient more, its last section runs alone.
+///
+/// Section `k`'s previous input is section `k − 1`'s previous output, so one state per section plus
+/// one for the input suffice.
+#[derive(Debug, Clone, Copy)]
+struct BranchPair<const DIRECT: usize, const DELAYED: usize> {
+    paired_coefficients: [Lanes; DELAYED],
+    previous_input: Lanes,
+    previous_outputs: [Lanes; DELAYED],
+    /// The direct branch's unpaired last section (used only when `DIRECT > DELAYED`).
+    extra_coefficient: f32,
+    extra_previous_input: f32,
+    extra_previous_output: f32,
+    /// Low-rate samples processed since the states were last settled.
+    unsettled: usize,
+}
+
+impl<const DIRECT: usize, const DELAYED: usize> BranchPair<DIRECT, DELAYED> {
+    fn new(direct: &[f32; DIRECT], delayed: &[f32; DELAYED]) -> Self {
         Self {
-            coefficients,
-            previous_input: 0.0,
-            previous_outputs: [0.0; SECTIONS],
+            paired_coefficients: std::array::from_fn(|section| {
+                Lanes::pair(direct[section], delayed[section])
+            }),
+            previous_input: Lanes::ZERO,
+            previous_outputs: [Lanes::ZERO; DELAYED],
+            extra_coefficient: if DIRECT > DELAYED {
+                direct[DIRECT - 1]
+            } else {
+                0.0
+            },
+            extra_previous_input: 0.0,
+            extra_previous_output: 0.0,
+            unsettled: 0,
         }
     }
 
-    /// One low-rate sample through every section: `y = a·x + x₋₁ − a·y₋₁`.
+    /// One low-rate sample through both branches: `direct_input` through the direct branch and
+    /// `delayed_input` through the delayed one; returns their outputs. Every section computes
+    /// `y = a·x + x₋₁ − a·y₋₁`.
     #[inline(always)]
-    fn tick(&mut self, input: f32) -> f32 {
+    fn tick(&mut self, direct_input: f32, delayed_input: f32) -> (f32, f32) {
+        let input = Lanes::pair(direct_input, delayed_input);
         let mut section_input = input;
         let mut section_previous_input = self.previous_input;
         for (coefficient, previous_output) in self
-            .coefficients
+            .paired_coefficients
             .iter()
             .zip(self.previous_outputs.iter_mut())
         {
-            // `(a·x + x₋₁) − a·y₋₁`: the recursion through `y₋₁` is one multiply and one subtraction
-            // deep (8 cycles), instead of three dependent operations for `a·(x − y₋₁) + x₋₁`; the
-            // allpass cascades are bound by this recursion's latency, not by their instruction count.
-            let output = (coefficient * section_input + section_previous_input)
-                - coefficient * *previous_output;
+            // `(a·x + x₋₁) − a·y₋₁`: the recursion through `y₋₁` is one multiply and one
+            // subtraction deep, instead of three dependent operations for `a·(x − y₋₁) + x₋₁`.
+            let output = Lanes::allpass_step(
+                *coefficient,
+                section_input,
+                section_previous_input,
+                *previous_output,
+            );
             section_previous_input = *previous_output;
             *previous_output = output;
             section_input = output;
         }
         self.previous_input = input;
-        section_input
+        let mut direct = section_input.first();
+        if DIRECT > DELAYED {
+            let coefficient = self.extra_coefficient;
+            let output = (coefficient * direct + self.extra_previous_input)
+                - coefficient * self.extra_previous_output;
+            self.extra_previous_input = direct;
+            self.extra_previous_output = output;
+            direct = output;
+        }
+        (direct, section_input.second())
+    }
+
+    /// Counts `processed` low-rate samples and settles the states once every [`SETTLE_INTERVAL`].
+    #[inline]
+    fn settle_every_interval(&mut self, processed: usize) {
+        self.unsettled += processed;
+        if self.unsettled >= SETTLE_INTERVAL {
+            self.unsettled = 0;
+            self.settle();
+        }
     }
 
     /// Flushes decaying states to zero; clears everything if a state is no longer finite and sane.
     fn settle(&mut self) {
-        let sane = is_sane(self.previous_input)
-            && self.previous_outputs.iter().all(|&state| is_sane(state));
-        if sane {
-            self.previous_input = flush_denormal(self.previous_input);
-            for state in self.previous_outputs.iter_mut() {
-                *state = flush_denormal(*state);
-            }
-        } else {
-            self.clear();
+        let mut lanes = [Lanes::ZERO; DELAYED];
+        let mut states = [self.previous_input.to_array(); DELAYED];
+        for (state, lane) in states.iter_mut().zip(&self.previous_outputs) {
+            *state = lane.to_array();
         }
+        let extra = [self.extra_previous_input, self.extra_previous_output];
+        let input = self.previous_input.to_array();
+        let sane = states
+            .iter()
+            .flatten()
+            .chain(&input)
+            .chain(&extra)
+            .all(|&state| is_sane(state));
+        if !sane {
+            self.clear();
+            return;
+        }
+        for (lane, state) in lanes.iter_mut().zip(states) {
+            *lane = Lanes::from_array(state.map(flush_denormal));
+        }
+        self.previous_outputs = lanes;
+        self.previous_input = Lanes::from_array(input.map(flush_denormal));
+        self.extra_previous_input = flush_denormal(self.extra_previous_input);
+        self.extra_previous_output = flush_denormal(self.extra_previous_output);
     }
 
     fn clear(&mut self) {
-        self.previous_input = 0.0;
-        self.previous_outputs = [0.0; SECTIONS];
+        self.previous_input = Lanes::ZERO;
+        self.previous_outputs = [Lanes::ZERO; DELAYED];
+        self.extra_previous_input = 0.0;
+        self.extra_previous_output = 0.0;
     }
+}
 
-    /// Transfer function of the branch at `z⁻² = delay_squared` (seen from the high rate).
-    fn response(&self, delay_squared: Complex64) -> Complex64 {
-        self.coefficients
-            .iter()
-            .fold(Complex64::new(1.0, 0.0), |product, &coefficient| {
-                let coefficient = f64::from(coefficient);
-                product * (coefficient + delay_squared) / (1.0 + coefficient * delay_squared)
-            })
-    }
+/// Transfer function of one allpass branch with `coefficients` at `z⁻² = delay_squared` (seen from
+/// the high rate).
+fn branch_response(coefficients: &[f32], delay_squared: Complex64) -> Complex64 {
+    coefficients
+        .iter()
+        .fold(Complex64::new(1.0, 0.0), |product, &coefficient| {
+            let coefficient = f64::from(coefficient);
+            product * (coefficient + delay_squared) / (1.0 + coefficient * delay_squared)
+        })
 }
 
 /// Low-rate samples processed between two denormal/sanity checks of the states.
@@ -191,10 +349,10 @@ const SETTLE_INTERVAL: usize = 64;
 /// the delayed branch an extra state and advances the output by one high-rate sample.
 #[derive(Debug, Clone)]
 pub struct IirHalfBand<const DIRECT: usize, const DELAYED: usize> {
-    up_direct: AllpassBranch<DIRECT>,
-    up_delayed: AllpassBranch<DELAYED>,
-    down_direct: AllpassBranch<DIRECT>,
-    down_delayed: AllpassBranch<DELAYED>,
+    direct_coefficients: [f32; DIRECT],
+    delayed_coefficients: [f32; DELAYED],
+    up: BranchPair<DIRECT, DELAYED>,
+    down: BranchPair<DIRECT, DELAYED>,
     stopband_attenuation_db: f64,
 }
 
@@ -214,10 +372,10 @@ impl<const DIRECT: usize, const DELAYED: usize> IirHalfBand<DIRECT, DELAYED> {
         let delayed: [f32; DELAYED] =
             std::array::from_fn(|index| coefficients[2 * index + 1] as f32);
         Self {
-            up_direct: AllpassBranch::new(direct),
-            up_delayed: AllpassBranch::new(delayed),
-            down_direct: AllpassBranch::new(direct),
-            down_delayed: AllpassBranch::new(delayed),
+            direct_coefficients: direct,
+            delayed_coefficients: delayed,
+            up: BranchPair::new(&direct, &delayed),
+            down: BranchPair::new(&direct, &delayed),
             stopband_attenuation_db: 0.0,
         }
         .with_realized_attenuation(transition_bandwidth)
@@ -246,10 +404,8 @@ impl<const DIRECT: usize, const DELAYED: usize> IirHalfBand<DIRECT, DELAYED> {
 
     /// Clears both the upsampler's and the downsampler's states.
     pub fn reset(&mut self) {
-        self.up_direct.clear();
-        self.up_delayed.clear();
-        self.down_direct.clear();
-        self.down_delayed.clear();
+        self.up.clear();
+        self.down.clear();
     }
 
     /// Upsamples `input` into `output` (twice as long) with gain 2 applied to the zero-stuffed signal,
@@ -260,16 +416,11 @@ impl<const DIRECT: usize, const DELAYED: usize> IirHalfBand<DIRECT, DELAYED> {
             .chunks(SETTLE_INTERVAL)
             .zip(output.chunks_mut(2 * SETTLE_INTERVAL))
         {
-            let mut direct = self.up_direct;
-            let mut delayed = self.up_delayed;
+            let branches = &mut self.up;
             for (pair, &sample) in output.chunks_exact_mut(2).zip(input) {
-                pair[0] = direct.tick(sample);
-                pair[1] = delayed.tick(sample);
+                (pair[0], pair[1]) = branches.tick(sample, sample);
             }
-            direct.settle();
-            delayed.settle();
-            self.up_direct = direct;
-            self.up_delayed = delayed;
+            branches.settle_every_interval(input.len());
         }
     }
 
@@ -281,15 +432,12 @@ impl<const DIRECT: usize, const DELAYED: usize> IirHalfBand<DIRECT, DELAYED> {
             .chunks(2 * SETTLE_INTERVAL)
             .zip(output.chunks_mut(SETTLE_INTERVAL))
         {
-            let mut direct = self.down_direct;
-            let mut delayed = self.down_delayed;
+            let branches = &mut self.down;
             for (sample, pair) in output.iter_mut().zip(input.chunks_exact(2)) {
-                *sample = 0.5 * (direct.tick(pair[1]) + delayed.tick(pair[0]));
+                let (direct, delayed) = branches.tick(pair[1], pair[0]);
+                *sample = 0.5 * (direct + delayed);
             }
-            direct.settle();
-            delayed.settle();
-            self.down_direct = direct;
-            self.down_delayed = delayed;
+            branches.settle_every_interval(output.len());
         }
     }
 
@@ -299,8 +447,8 @@ impl<const DIRECT: usize, const DELAYED: usize> IirHalfBand<DIRECT, DELAYED> {
         let angle = 2.0 * PI * normalized_frequency;
         let delay = Complex64::from_polar(1.0, -angle);
         let delay_squared = delay * delay;
-        0.5 * (self.up_direct.response(delay_squared)
-            + delay * self.up_delayed.response(delay_squared))
+        0.5 * (branch_response(&self.direct_coefficients, delay_squared)
+            + delay * branch_response(&self.delayed_coefficients, delay_squared))
     }
 
     /// Round-trip (upsampler then downsampler) transfer function at `normalized_frequency` (cycles per

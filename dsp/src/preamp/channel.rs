@@ -119,6 +119,11 @@ impl Smoothed {
         self.target = value;
     }
 
+    /// True while the value has not reached its target.
+    fn is_moving(&self) -> bool {
+        self.value != self.target
+    }
+
     #[inline]
     fn next(&mut self) -> f32 {
         self.value += self.coefficient * (self.target - self.value);
@@ -155,6 +160,11 @@ impl SmoothedGain {
         self.linear = db_to_gain(f64::from(self.decibels.value)) as f32;
     }
 
+    /// True while the level glides towards its target.
+    fn is_moving(&self) -> bool {
+        self.decibels.is_moving()
+    }
+
     #[inline]
     fn next(&mut self) -> f32 {
         let decibels = &mut self.decibels;
@@ -169,35 +179,35 @@ impl SmoothedGain {
     }
 }
 
-/// A delay line of fixed capacity for the dry path.
+/// The dry path's delay: the last `delay` input samples followed by the chunk being processed, so a
+/// chunk's delayed copy is one slice of it (block copies, no per-sample index arithmetic).
 #[derive(Clone, Debug)]
 struct DryDelay {
-    buffer: Vec<f32>,
-    position: usize,
+    /// `history[..delay]`: the previous `delay` inputs; `history[delay..]`: room for one chunk.
+    history: Vec<f32>,
+    delay: usize,
 }
 
 impl DryDelay {
     fn new(delay: usize) -> Self {
         Self {
-            buffer: vec![0.0; delay],
-            position: 0,
+            history: vec![0.0; delay + CHUNK],
+            delay,
         }
     }
 
+    /// Writes `input` delayed by the latency into `dry` (both at most [`CHUNK`] long).
     #[inline]
-    fn process(&mut self, input: f32) -> f32 {
-        if self.buffer.is_empty() {
-            return input;
-        }
-        let output = self.buffer[self.position];
-        self.buffer[self.position] = input;
-        self.position = (self.position + 1) % self.buffer.len();
-        output
+    fn process_chunk(&mut self, input: &[f32], dry: &mut [f32]) {
+        let length = input.len();
+        let delay = self.delay;
+        self.history[delay..delay + length].copy_from_slice(input);
+        dry[..length].copy_from_slice(&self.history[..length]);
+        self.history.copy_within(length..length + delay, 0);
     }
 
     fn reset(&mut self) {
-        self.buffer.iter_mut().for_each(|sample| *sample = 0.0);
-        self.position = 0;
+        self.history.iter_mut().for_each(|sample| *sample = 0.0);
     }
 }
 
@@ -392,13 +402,11 @@ impl PreampChannel {
 
     fn process_chunk(&mut self, chunk: &mut [f32]) {
         let length = chunk.len();
-        // Input side, at the host rate.
-        for (sample, dry) in chunk.iter_mut().zip(self.dry_scratch.iter_mut()) {
-            let input = sanitize(*sample);
-            *dry = self.dry_delay.process(input);
-            let polarised = input * self.phase.advance();
-            *sample = self.source.process_sample(polarised) * self.input_scale.next();
+        for sample in chunk.iter_mut() {
+            *sample = sanitize(*sample);
         }
+        self.dry_delay.process_chunk(chunk, &mut self.dry_scratch);
+        self.process_input_side(chunk);
         // Per-chunk model gain (the smoother advances by the chunk length); while it moves, the
         // model glides from the last chunk's value to this one's over the chunk
         // (`ModelStage::process_with_gain`), so a gain move has no steps at chunk boundaries.
@@ -458,22 +466,71 @@ impl PreampChannel {
         }
 
         // Output side, at the host rate.
+        self.process_colour_output(chunk);
         let units_per_volt = output_units_per_volt() as f32;
-        for (sample, dry) in chunk.iter_mut().zip(self.dry_scratch.iter()) {
-            let mut volts = *sample;
-            let colour_share = self.colour_share.advance();
-            if colour_share > 0.0 {
-                let coloured = self.colour_output.process_sample(volts);
-                volts += colour_share * (coloured - volts);
-            } else if self.colour_share.target() == 0.0 {
+        for sample in chunk.iter_mut() {
+            *sample = self.dc_blocker.process_sample(*sample) * units_per_volt;
+        }
+        self.tone.process_block(chunk);
+        self.apply_output_gain_and_mix(chunk);
+    }
+
+    /// Polarity, source loading and input calibration (volts), at the host rate.
+    fn process_input_side(&mut self, chunk: &mut [f32]) {
+        if self.phase.is_ramping() || self.input_scale.is_moving() {
+            for sample in chunk.iter_mut() {
+                let polarised = *sample * self.phase.advance();
+                *sample = self.source.process_sample(polarised) * self.input_scale.next();
+            }
+        } else {
+            // Constant polarity and scale commute with the (linear) source filter.
+            self.source.process_block(chunk);
+            let scale = self.phase.value() * self.input_scale.linear;
+            for sample in chunk.iter_mut() {
+                *sample *= scale;
+            }
+        }
+    }
+
+    /// The colour model's host-rate output stage, faded in and out with the model.
+    fn process_colour_output(&mut self, chunk: &mut [f32]) {
+        if self.colour_share.is_ramping() {
+            for sample in chunk.iter_mut() {
+                let colour_share = self.colour_share.advance();
+                if colour_share > 0.0 {
+                    let coloured = self.colour_output.process_sample(*sample);
+                    *sample += colour_share * (coloured - *sample);
+                }
+            }
+            if !self.colour_share.is_ramping() && self.colour_share.value() == 0.0 {
+                // Faded out: start clean when it is next faded in.
                 self.colour_output.reset();
             }
-            let wet = self
-                .tone
-                .process_sample(self.dc_blocker.process_sample(volts) * units_per_volt)
-                * self.output_gain.next();
-            let mix = self.mix.next();
-            *sample = *dry + mix * (wet - *dry);
+        } else if self.colour_share.value() > 0.0 {
+            self.colour_output.process_block(chunk);
+        }
+    }
+
+    /// Output trim with auto-gain, then the dry/wet mix with the latency-aligned dry signal.
+    fn apply_output_gain_and_mix(&mut self, chunk: &mut [f32]) {
+        let dry = &self.dry_scratch[..chunk.len()];
+        if self.output_gain.is_moving() || self.mix.is_moving() {
+            for (sample, dry) in chunk.iter_mut().zip(dry) {
+                let wet = *sample * self.output_gain.next();
+                let mix = self.mix.next();
+                *sample = *dry + mix * (wet - *dry);
+            }
+        } else if self.mix.value >= 1.0 {
+            let gain = self.output_gain.linear;
+            for sample in chunk.iter_mut() {
+                *sample *= gain;
+            }
+        } else {
+            let gain = self.output_gain.linear;
+            let mix = self.mix.value;
+            for (sample, dry) in chunk.iter_mut().zip(dry) {
+                *sample = *dry + mix * (*sample * gain - *dry);
+            }
         }
     }
 

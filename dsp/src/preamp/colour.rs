@@ -337,4 +337,10 @@ impl Processor for ColourOutput {
         self.presence
             .process_sample(self.low_shelf.process_sample(secondary))
     }
+
+    fn process_block(&mut self, block: &mut [f32]) {
+        self.output_transformer.process_block(block);
+        self.low_shelf.process_block(block);
+        self.presence.process_block(block);
+    }
 }

@@ -310,6 +310,16 @@ impl Processor for SourceFilter {
         let outgoing = self.outgoing.process_sample(input);
         outgoing + share * (incoming - outgoing)
     }
+
+    fn process_block(&mut self, block: &mut [f32]) {
+        if self.fade.is_ramping() {
+            for sample in block.iter_mut() {
+                *sample = self.process_sample(*sample);
+            }
+        } else {
+            self.filter.process_block(block);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -439,6 +439,32 @@ impl Processor for ToneSection {
         }
         signal
     }
+
+    /// Processes `block` in place: sample by sample while anything moves, otherwise with the
+    /// settled filters only (no ramps or smoothing checks per sample).
+    fn process_block(&mut self, block: &mut [f32]) {
+        if self.is_smoothing() {
+            for sample in block.iter_mut() {
+                *sample = self.process_sample(*sample);
+            }
+            return;
+        }
+        if self.low_cut_mix.value() > 0.0 {
+            // Settled in: the mix is 1 and the slope share is 0 or 1.
+            if self.slope_mix.value() <= 0.0 {
+                self.filters.low_cut_twelve.process_block(block);
+            } else {
+                for sample in block.iter_mut() {
+                    *sample = self.filters.low_cut_eighteen(*sample);
+                }
+            }
+        }
+        if self.eq_active {
+            self.filters.low_shelf.process_block(block);
+            self.filters.mid_bell.process_block(block);
+            self.filters.high_shelf.process_block(block);
+        }
+    }
 }
 
 #[cfg(test)]
