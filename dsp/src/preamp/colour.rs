@@ -16,6 +16,7 @@
 //! with first-order ADAA.
 
 use realfft::num_complex::Complex64;
+use std::sync::OnceLock;
 
 use super::model::ModelStage;
 use crate::Processor;
@@ -149,7 +150,11 @@ fn colour_transformer_settings() -> TransformerSettings {
 }
 
 fn colour_transformer() -> TransformerStage {
-    TransformerStage::with_settings(colour_transformer_settings())
+    // Tabulating the core takes tens of milliseconds; every channel and quality uses the same one.
+    static PROTOTYPE: OnceLock<TransformerStage> = OnceLock::new();
+    PROTOTYPE
+        .get_or_init(|| TransformerStage::with_settings(colour_transformer_settings()))
+        .clone()
 }
 
 /// Low-frequency corner of each colour transformer, Hz: `R/(2π·L0)` (series resistance over the

@@ -27,6 +27,7 @@
 //! 20 kHz (44.1 kHz) and no short filter could undo it sensibly.
 
 use std::f64::consts::TAU;
+use std::sync::Mutex;
 
 use realfft::num_complex::Complex64;
 
@@ -85,11 +86,29 @@ impl HoldCompensation {
     };
 
     /// The compensation for a model running at `base_rate` Hz × `factor`; the identity for
-    /// `factor` ≤ 1. Runs a small search (well under a millisecond): call outside the audio thread.
+    /// `factor` ≤ 1. The first call for a (rate, factor) runs a search of some tens of milliseconds,
+    /// later ones copy its result; call outside the audio thread (it allocates and locks).
     pub fn new(base_rate: f64, factor: usize) -> Self {
         if factor <= 1 {
             return Self::IDENTITY;
         }
+        // The search takes tens of milliseconds and every channel of every activation at the same
+        // rates asks for the same answer: design each (rate, factor) once per process.
+        static DESIGNED: Mutex<Vec<((u64, usize), HoldCompensation)>> = Mutex::new(Vec::new());
+        let key = (base_rate.to_bits(), factor);
+        let mut designed = DESIGNED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(&(_, compensation)) = designed.iter().find(|(found, _)| *found == key) {
+            return compensation;
+        }
+        let compensation = Self::design(base_rate, factor);
+        designed.push((key, compensation));
+        compensation
+    }
+
+    /// Searches the compensation for `factor`× oversampling of `base_rate` Hz (`factor` ≥ 2).
+    fn design(base_rate: f64, factor: usize) -> Self {
         let oversampled_rate = base_rate * factor as f64;
         let top = BAND_TOP_HZ.min(crate::oversample::PASSBAND_EDGE * base_rate);
         let omegas: Vec<f64> = (0..SEARCH_POINTS)

@@ -45,6 +45,7 @@ use super::adaa::TabulatedCurve;
 use super::solve::root_of_increasing;
 use crate::Processor;
 use crate::guard::sanitize;
+use std::sync::Mutex;
 
 /// Primary inductance of the reference core at low flux, henries.
 pub const REFERENCE_INDUCTANCE: f64 = 20.0;
@@ -176,8 +177,31 @@ impl TransformerStage {
         }
     }
 
-    /// Tabulates `J(p)`, the backward-Euler magnetising current for a flux predictor `p`.
+    /// Tabulates `J(p)`, the backward-Euler magnetising current for a flux predictor `p`; each
+    /// (core, sample period, resistance) is solved once per process and then copied, since every
+    /// channel and quality of a plugin asks for the same few tables on every activation.
     fn predictor_table(core: CoreLaw, sample_period: f64, resistance: f64) -> TabulatedCurve {
+        type Key = [u64; 5];
+        static SOLVED: Mutex<Vec<(Key, TabulatedCurve)>> = Mutex::new(Vec::new());
+        let key = [
+            core.saturation_flux.to_bits(),
+            core.inductance.to_bits(),
+            core.air_inductance.to_bits(),
+            sample_period.to_bits(),
+            resistance.to_bits(),
+        ];
+        let mut solved = SOLVED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, table)) = solved.iter().find(|(found, _)| *found == key) {
+            return table.clone();
+        }
+        let table = Self::solve_predictor_table(core, sample_period, resistance);
+        solved.push((key, table.clone()));
+        table
+    }
+
+    fn solve_predictor_table(core: CoreLaw, sample_period: f64, resistance: f64) -> TabulatedCurve {
         let damping = sample_period * resistance;
         let solve = move |predictor: f64| {
             let magnitude = predictor.abs();
