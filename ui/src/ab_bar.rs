@@ -65,14 +65,14 @@ impl<'a, P: Param> AbBar<'a, P> {
                         .tooltip("Compare two complete settings: the audio follows the lit slot."),
                 );
                 if ui
-                    .button("A → B")
+                    .button("Copy A to B")
                     .on_hover_text("Copy every setting of slot A onto slot B.")
                     .clicked()
                 {
                     copy = Some(CopyDirection::AToB);
                 }
                 if ui
-                    .button("B → A")
+                    .button("Copy B to A")
                     .on_hover_text("Copy every setting of slot B onto slot A.")
                     .clicked()
                 {
@@ -83,9 +83,9 @@ impl<'a, P: Param> AbBar<'a, P> {
                     ui.add(
                         Toggle::new(level_match, self.setter)
                             .label(if on {
-                                "● Level matched"
+                                "Level matched"
                             } else {
-                                "○ Not level-matched"
+                                "Not level-matched"
                             })
                             .on_colour(theme::GOOD)
                             .tooltip(

@@ -290,7 +290,7 @@ impl<P: Param> Widget for Knob<'_, P> {
     fn ui(self, ui: &mut Ui) -> Response {
         let label_height = 16.0;
         let value_height = 18.0;
-        let width = (self.diameter + 18.0).max(66.0);
+        let width = (self.diameter + 14.0).max(62.0);
         let size = Vec2::new(width, label_height + self.diameter + value_height + 4.0);
         let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
         let id = match &self.id_salt {

@@ -25,7 +25,7 @@ const WARN_DBFS: f32 = -6.0;
 /// dBFS tick marks on the left scale.
 const DBFS_TICKS: [f32; 9] = [6.0, 0.0, -6.0, -12.0, -18.0, -24.0, -36.0, -48.0, -60.0];
 /// dBu tick marks on the right scale.
-const DBU_TICKS: [f32; 8] = [24.0, 16.0, 10.0, 4.0, 0.0, -10.0, -20.0, -30.0];
+const DBU_TICKS: [f32; 7] = [24.0, 16.0, 10.0, 4.0, -10.0, -20.0, -30.0];
 
 /// A held peak: the highest recent level and when it was reached.
 #[derive(Clone, Copy, Debug, PartialEq)]

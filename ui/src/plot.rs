@@ -187,7 +187,7 @@ impl FrequencyPlot {
             self.size.y.max(100.0),
         );
         let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
-        let title_height = 18.0;
+        let title_height = 24.0;
         let area = Rect::from_min_max(
             Pos2::new(rect.left() + 34.0, rect.top() + title_height),
             Pos2::new(rect.right() - 8.0, rect.bottom() - 16.0),
@@ -203,9 +203,13 @@ impl FrequencyPlot {
         painter.rect_filled(rect, CornerRadius::same(theme::RADIUS), theme::PANEL);
         painter.rect_filled(area, CornerRadius::ZERO, theme::WELL);
         painter.text(
-            Pos2::new(rect.left() + 6.0, rect.top() + title_height * 0.5),
+            Pos2::new(rect.left() + 6.0, rect.top() + title_height * 0.45),
             Align2::LEFT_CENTER,
-            &self.title,
+            if self.unit.is_empty() {
+                self.title.clone()
+            } else {
+                format!("{} ({})", self.title, self.unit)
+            },
             theme::label_font(),
             theme::TEXT_DIM,
         );
@@ -265,13 +269,6 @@ impl FrequencyPlot {
                 theme::TEXT_DIM,
             );
         }
-        painter.text(
-            Pos2::new(area.left() - 3.0, area.top() - 2.0),
-            Align2::RIGHT_BOTTOM,
-            &self.unit,
-            scale_font.clone(),
-            theme::TEXT_DIM,
-        );
 
         let clip = painter.with_clip_rect(area);
         let mut legend_x = rect.right() - 8.0;
@@ -287,7 +284,7 @@ impl FrequencyPlot {
             }
             if !curve.label.is_empty() {
                 let text_rect = painter.text(
-                    Pos2::new(legend_x, rect.top() + title_height * 0.5),
+                    Pos2::new(legend_x, rect.top() + title_height * 0.45),
                     Align2::RIGHT_CENTER,
                     &curve.label,
                     scale_font.clone(),

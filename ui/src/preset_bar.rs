@@ -81,7 +81,7 @@ impl<'a> PresetBar<'a> {
         ui.horizontal(|ui| {
             let count = entries.len();
             if ui
-                .add_enabled(count > 0, egui::Button::new("◀"))
+                .add_enabled(count > 0, egui::Button::new("<"))
                 .on_hover_text("Load the previous preset.")
                 .clicked()
             {
@@ -91,7 +91,7 @@ impl<'a> PresetBar<'a> {
                 action = Some(PresetAction::Load(index));
             }
             if ui
-                .add_enabled(count > 0, egui::Button::new("▶"))
+                .add_enabled(count > 0, egui::Button::new(">"))
                 .on_hover_text("Load the next preset.")
                 .clicked()
             {
@@ -103,7 +103,7 @@ impl<'a> PresetBar<'a> {
                 .and_then(|index| entries.get(index))
                 .map_or("(unsaved settings)".to_owned(), |entry| entry.name.clone());
             egui::ComboBox::from_id_salt("preset_menu")
-                .width(190.0)
+                .width(170.0)
                 .selected_text(selected_text)
                 .show_ui(ui, |ui| {
                     for kind in [PresetKind::Factory, PresetKind::User] {

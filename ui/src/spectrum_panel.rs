@@ -78,9 +78,10 @@ impl<'a> SpectrumPanel<'a> {
                 });
             points.push([(low * high).sqrt(), f64::from(level)]);
         }
-        let mut title = self.title.clone();
+        // The harmonic levels are relative (dB); the axis is dBFS.
+        let mut title = format!("{} (dBFS)", self.title);
         if let Some((fundamental, harmonics)) = &self.harmonics {
-            title.push_str(&format!("   f₀ {fundamental:.0} Hz"));
+            title.push_str(&format!("   fundamental {fundamental:.0} Hz"));
             for (index, level) in harmonics.iter().enumerate() {
                 title.push_str(&format!("  H{} {level:.0} dB", index + 2));
             }
@@ -90,7 +91,7 @@ impl<'a> SpectrumPanel<'a> {
         } else {
             self.tooltip
         };
-        FrequencyPlot::new(title, "dBFS")
+        FrequencyPlot::new(title, "")
             .frequency_range(min_hz, max_hz)
             .value_range(self.floor_db, 0.0, 20.0)
             .reference(None)

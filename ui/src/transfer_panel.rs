@@ -77,7 +77,7 @@ impl TransferPanel {
             self.size.y,
         );
         let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
-        let title_height = 18.0;
+        let title_height = 24.0;
         let area = Rect::from_min_max(
             Pos2::new(rect.left() + 22.0, rect.top() + title_height),
             Pos2::new(rect.right() - 8.0, rect.bottom() - 16.0),

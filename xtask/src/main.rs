@@ -7,6 +7,7 @@
 //! host; keeping it a separate crate keeps the plugins out of this bundler's own build.
 
 mod install;
+mod screenshot;
 
 use anyhow::Result;
 
@@ -23,6 +24,8 @@ const USAGE: &str = "Usage:
   cargo xtask params --plugin preamp|poweramp      list parameters, values and presets
   cargo xtask soak [--minutes N]                   hour-long soak with random automation
   cargo xtask bench                                write docs/benchmarks.md
+  cargo xtask screenshot [preamp|poweramp|all] [--scale 2]
+                                                   capture the editors under Xvfb into docs/
   (cargo xtask render --help for every option)";
 
 fn main() -> Result<()> {
@@ -30,6 +33,7 @@ fn main() -> Result<()> {
     match args.next().as_deref() {
         Some("install") => install::install(),
         Some("uninstall") => install::uninstall(),
+        Some("screenshot") => screenshot::screenshot(args),
         Some("bundle") | Some("bundle-universal") | Some("known-packages") => {
             nice_plug_xtask::main_with_args("cargo xtask", std::env::args().skip(1))
         }

@@ -4,10 +4,14 @@
 //! and the exports. Parameters live in [`params`]; the signal path in [`engine`].
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
+use atomic_float::AtomicF32;
+use gainstage_ui::{ResizableEditor, SpectrumReader, SpectrumWriter, spectrum_channel};
 use nice_plug::prelude::*;
 
+pub mod editor;
 pub mod engine;
 pub mod meters;
 pub mod params;
@@ -21,13 +25,26 @@ use params::PreampParams;
 pub struct Preamp {
     params: Arc<PreampParams>,
     engine: PreampEngine,
+    /// Output audio for the editor's spectrum; idle (one flag check) while the editor is closed.
+    spectrum_writer: SpectrumWriter,
+    spectrum_reader: Arc<Mutex<SpectrumReader>>,
+    /// True while the editor window is open.
+    editor_open: Arc<AtomicBool>,
+    /// The host sample rate, Hz, for the editor's plots.
+    sample_rate: Arc<AtomicF32>,
 }
 
 impl Default for Preamp {
     fn default() -> Self {
+        let editor_open = Arc::new(AtomicBool::new(false));
+        let (spectrum_writer, spectrum_reader) = spectrum_channel(editor_open.clone());
         Self {
             params: Arc::new(PreampParams::default()),
             engine: PreampEngine::with_meters(Arc::new(PreampMeters::default())),
+            spectrum_writer,
+            spectrum_reader: Arc::new(Mutex::new(spectrum_reader)),
+            editor_open,
+            sample_rate: Arc::new(AtomicF32::new(48_000.0)),
         }
     }
 }
@@ -61,7 +78,7 @@ impl Plugin for Preamp {
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = ResizableEditor<editor::PreampEditor>;
     type SysExMessage = ();
     type BackgroundTask = ();
 
@@ -74,12 +91,26 @@ impl Plugin for Preamp {
         self.params.clone()
     }
 
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        let data = editor::EditorData {
+            params: self.params.clone(),
+            meters: self.meters(),
+            spectrum: self.spectrum_reader.clone(),
+            sample_rate: self.sample_rate.clone(),
+        };
+        Some(editor::create_editor(data, self.editor_open.clone()))
+    }
+
     fn activate(
         &mut self,
         audio_io_layout: &AudioIOLayout,
         buffer_config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
+        self.sample_rate.store(
+            buffer_config.sample_rate,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let channels = audio_io_layout
             .main_output_channels
             .map_or(0, NonZeroU32::get) as usize;
@@ -107,6 +138,8 @@ impl Plugin for Preamp {
         if let Some(latency) = self.engine.process(buffer.as_slice(), &self.params) {
             context.set_latency_samples(latency);
         }
+        // One relaxed flag load while the editor is closed.
+        self.spectrum_writer.push(buffer.as_slice());
         ProcessStatus::Normal
     }
 }

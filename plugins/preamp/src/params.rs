@@ -18,6 +18,7 @@ use gainstage_dsp::preamp::tone::{
 };
 use gainstage_dsp::preamp::transparent::{GainRange, TransparentOptions};
 use gainstage_dsp::preamp::voicing::{InputImpedance, Voicing};
+use gainstage_ui::PersistedEditorSize;
 use nice_plug::prelude::*;
 
 /// Lowest preamp gain in dB.
@@ -297,7 +298,7 @@ fn hertz(name: String, default: f32, (min, max): (f32, f32)) -> FloatParam {
         },
     )
     .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
-    .with_string_to_value(formatters::s2v_f32_hz_then_khz())
+    .with_string_to_value(gainstage_ui::units::s2v_frequency())
 }
 
 /// One complete settings slot.
@@ -470,6 +471,9 @@ pub struct PreampParams {
     /// Slot B (IDs prefixed `b_`).
     #[nested(id_prefix = "b", group = "Slot B")]
     pub slot_b: Arc<SlotParams>,
+    /// The editor window's size in points, saved with the session (not a parameter).
+    #[persist = "editor-size"]
+    pub editor_size: PersistedEditorSize,
 }
 
 impl Default for PreampParams {
@@ -485,6 +489,7 @@ impl Default for PreampParams {
             offline_quality: EnumParam::new("Offline quality", QualityChoice::LinearPhase16x),
             slot_a: Arc::new(SlotParams::new("")),
             slot_b: Arc::new(SlotParams::new("B ")),
+            editor_size: crate::editor::default_editor_size(),
         }
     }
 }
