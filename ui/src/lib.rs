@@ -15,6 +15,7 @@ pub mod knob;
 pub mod meter;
 pub mod plot;
 pub mod preset_bar;
+pub mod preset_files;
 pub mod segmented;
 pub mod spectrum_analyser;
 pub mod spectrum_panel;

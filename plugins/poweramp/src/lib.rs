@@ -2,19 +2,22 @@
 //!
 //! This file holds the plugin struct, the nice-plug `Plugin`, `ClapPlugin` and `Vst3Plugin` impls
 //! and the exports. Parameters live in [`params`]; the signal path in [`engine`]; the meter values
-//! the editor shows in [`meters`]; the factory presets in [`presets`].
+//! the editor shows in [`meters`]; the factory presets in [`presets`]; the GUI in [`editor`].
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
+pub mod editor;
 pub mod engine;
 pub mod meters;
 pub mod params;
 pub mod presets;
 
+use editor::PowerAmpEditorApp;
 use engine::PowerAmpEngine;
+use gainstage_ui::ResizableEditor;
 use meters::PowerAmpMeters;
 use params::PowerAmpParams;
 
@@ -62,9 +65,13 @@ impl Plugin for PowerAmp {
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = ResizableEditor<PowerAmpEditorApp>;
     type SysExMessage = ();
     type BackgroundTask = ();
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        Some(editor::create_editor(self.params.clone(), self.meters()))
+    }
 
     fn filter_state(state: &mut PluginState) {
         // All or nothing: a damaged, foreign or newer state changes no setting.

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use gainstage_dsp::power_amp::{AmpType, InputCalibration, OutputMode, PowerAmpSettings, Quality};
 use gainstage_dsp::speaker::{SpeakerLoad, ThieleSmall};
+use gainstage_ui::PersistedEditorSize;
+use gainstage_ui::editor_window::persisted_size;
 use nice_plug::prelude::*;
 
 /// Input gain range in dB, symmetric around 0.
@@ -334,6 +336,10 @@ pub struct PowerAmpParams {
     /// Oversampling quality when the host renders offline.
     #[id = "offline_q"]
     pub offline_quality: EnumParam<QualityChoice>,
+
+    /// The editor window's size in points, saved with the state so the host session remembers it.
+    #[persist = "editor-size"]
+    pub editor_size: PersistedEditorSize,
 }
 
 impl Default for PowerAmpParams {
@@ -490,6 +496,7 @@ impl Default for PowerAmpParams {
             output_mode: EnumParam::new("Output mode", OutputModeChoice::Normalised),
             quality: EnumParam::new("Quality", QualityChoice::Standard4x),
             offline_quality: EnumParam::new("Offline quality", QualityChoice::High8x),
+            editor_size: persisted_size(crate::editor::DEFAULT_SIZE),
         }
     }
 }

@@ -1,16 +1,35 @@
-//! Factory presets: a table of complete amp setups, as data.
+//! Factory presets: a table of complete amp setups, as data; and the format of user preset files.
 //!
 //! nice-plug has no CLAP preset-discovery, so the presets are exposed as this table: each
 //! [`Preset`] can list its values as (parameter ID, normalised value) pairs
 //! ([`Preset::normalized_values`]), which an editor sends through its `ParamSetter` and a host or
 //! test through `clap.params`. Continuous values not listed (input and output gain, the custom
 //! speaker's values) keep whatever they are.
+//!
+//! User presets are files handled by `gainstage_ui::preset_files` in [`USER_PRESET_FORMAT`]: every
+//! parameter [`is_stored_in_presets`] accepts (all but bypass and the two quality settings, which
+//! belong to the session, not the sound).
 
+use gainstage_ui::preset_files::PresetFormat;
 use nice_plug::prelude::*;
 
 use crate::params::{
     AmpTypeChoice, InputMode, NominalLoad, OutputModeChoice, PowerAmpParams, SpeakerChoice,
 };
+
+/// User preset files: `<name>.gainstage-poweramp.json` in the per-user `Gainstage/Power Amp` folder.
+pub const USER_PRESET_FORMAT: PresetFormat = PresetFormat {
+    format: "gainstage-poweramp-preset",
+    version: 1,
+    extension: ".gainstage-poweramp.json",
+    folder: "Power Amp",
+    product: "Gainstage Power Amp",
+};
+
+/// True for the parameter IDs a user preset stores (everything but bypass and quality).
+pub fn is_stored_in_presets(id: &str) -> bool {
+    !matches!(id, "bypass" | "quality" | "offline_q")
+}
 
 /// How a preset sets the input: a sensitivity (dBu) or a fixed gain (dB).
 #[derive(Debug, Clone, Copy, PartialEq)]
