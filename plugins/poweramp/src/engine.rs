@@ -62,6 +62,18 @@ impl DryDelay {
     }
 }
 
+/// Fills `gains` with the linear gains of a dB parameter's next smoothed values: one per sample
+/// while it glides, one `powf` for the whole chunk while it holds (the same values either way).
+fn gains_for_chunk(param: &FloatParam, gains: &mut [f32]) {
+    if param.smoothed.is_smoothing() {
+        for gain in gains.iter_mut() {
+            *gain = util::db_to_gain(param.smoothed.next());
+        }
+    } else {
+        gains.fill(util::db_to_gain(param.smoothed.next()));
+    }
+}
+
 /// The power amp's DSP state for every channel.
 #[derive(Default)]
 pub struct PowerAmpEngine {
@@ -181,10 +193,10 @@ impl PowerAmpEngine {
             let mut input_gain = [0.0f32; CHUNK];
             let mut output_gain = [0.0f32; CHUNK];
             let mut wet = [0.0f32; CHUNK];
-            for index in 0..chunk_length {
-                input_gain[index] = util::db_to_gain(params.input_db.smoothed.next());
-                output_gain[index] = util::db_to_gain(params.output_db.smoothed.next());
-                wet[index] = self.wet.advance();
+            gains_for_chunk(&params.input_db, &mut input_gain[..chunk_length]);
+            gains_for_chunk(&params.output_db, &mut output_gain[..chunk_length]);
+            for ramp in wet[..chunk_length].iter_mut() {
+                *ramp = self.wet.advance();
             }
             for ((channel, amp), delay) in channels
                 .iter_mut()
