@@ -219,10 +219,10 @@ fn loading_a_factory_preset_from_the_bar_sends_a_gesture_per_parameter() {
     let mut editor = view(&params);
     let mut harness = Harness::new(SCREEN);
     let output = harness.frame(Vec::new(), |ui| editor.draw(ui, &setter));
-    // "▶" loads the next preset: from no preset, the first factory one.
+    // ">" loads the next preset: from no preset, the first factory one.
     let next = drawn_text_rects(&output)
         .into_iter()
-        .find(|(text, _)| text == "▶")
+        .find(|(text, _)| text == ">")
         .map(|(_, rect)| rect.center())
         .expect("the preset bar's next button is drawn");
     harness.click(next, |ui| editor.draw(ui, &setter));
