@@ -271,8 +271,10 @@ impl FrequencyPlot {
         }
 
         let clip = painter.with_clip_rect(area);
-        let mut legend_x = rect.right() - 8.0;
-        for curve in self.curves.iter().rev() {
+        // Legend: one line per labelled curve, top right inside the plot area, on the well colour
+        // so grid lines do not cross the text.
+        let mut legend_y = area.top() + 4.0;
+        for curve in &self.curves {
             let points: Vec<Pos2> = curve
                 .points
                 .iter()
@@ -282,16 +284,15 @@ impl FrequencyPlot {
             if points.len() >= 2 {
                 clip.add(Shape::line(points, Stroke::new(curve.width, curve.colour)));
             }
-            if !curve.label.is_empty() {
-                let text_rect = painter.text(
-                    Pos2::new(legend_x, rect.top() + title_height * 0.45),
-                    Align2::RIGHT_CENTER,
-                    &curve.label,
-                    scale_font.clone(),
-                    curve.colour,
-                );
-                legend_x = text_rect.left() - 10.0;
-            }
+        }
+        for curve in self.curves.iter().filter(|curve| !curve.label.is_empty()) {
+            let galley =
+                painter.layout_no_wrap(curve.label.clone(), scale_font.clone(), curve.colour);
+            let text_rect = Align2::RIGHT_TOP
+                .anchor_size(Pos2::new(area.right() - 6.0, legend_y), galley.size());
+            painter.rect_filled(text_rect.expand(2.0), CornerRadius::same(2), theme::WELL);
+            painter.galley(text_rect.min, galley, curve.colour);
+            legend_y = text_rect.bottom() + 3.0;
         }
 
         let mut response = response;
