@@ -71,11 +71,35 @@ impl SplitMix64 {
         mixed ^ (mixed >> 31)
     }
 
+    /// A uniform value in [0, 1) with 53 random bits.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
     /// A uniform value in [−1, 1).
     pub fn next_bipolar(&mut self) -> f64 {
-        // 53 random bits → [0, 1), then mapped to [−1, 1).
-        let unit = (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-        2.0 * unit - 1.0
+        2.0 * self.unit() - 1.0
+    }
+
+    /// A uniform value in [`low`, `high`).
+    pub fn range(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.unit()
+    }
+
+    /// A uniform whole number in `0..count` (`count` must be at least 1).
+    pub fn below(&mut self, count: usize) -> usize {
+        ((self.unit() * count as f64) as usize).min(count.saturating_sub(1))
+    }
+
+    /// `true` with probability `probability` (0–1).
+    pub fn chance(&mut self, probability: f64) -> bool {
+        self.unit() < probability
+    }
+
+    /// A value from a zero-mean, unit-variance normal distribution (Box–Muller transform).
+    pub fn normal(&mut self) -> f64 {
+        let radius = (-2.0 * (1.0 - self.unit()).ln()).sqrt();
+        radius * (std::f64::consts::TAU * self.unit()).cos()
     }
 }
 
