@@ -18,6 +18,7 @@ use anyhow::{Context, ensure};
 use crate::bundle::{Bundles, Plugin, built_bundles};
 use crate::host::{Layout, LoadedBundle, ParamChange, PluginUnderTest};
 use crate::vst3_host::{Vst3PluginUnderTest, Vst3State};
+pub use gainstage_dsp::analysis::generator::SplitMix64;
 
 /// The sample rates issue 7 lists, in Hz.
 pub const SAMPLE_RATES: [f64; 7] = [
@@ -54,9 +55,6 @@ pub struct AutomationTarget {
 
 /// What the matrix needs of a hosted plugin instance, in either format.
 pub trait HostedPlugin {
-    /// A saved state, as this format stores it.
-    type State: Clone;
-
     /// The format this host speaks.
     fn format(&self) -> Format;
     /// Activates at `sample_rate` for blocks of 1 to `max_block_size` frames in `layout`, and
@@ -86,10 +84,11 @@ pub trait HostedPlugin {
     ) -> anyhow::Result<Vec<Vec<f32>>>;
     /// Sets parameter `id` to normalised `value` outside processing, as a host or user does.
     fn set_normalized(&mut self, id: u32, value: f64) -> anyhow::Result<()>;
-    /// Saves the state.
-    fn save(&mut self) -> anyhow::Result<Self::State>;
-    /// Loads a saved state.
-    fn load(&mut self, state: &Self::State) -> anyhow::Result<()>;
+    /// The saved state as bytes (VST3: component stream, then controller stream, each preceded
+    /// by its length as a little-endian u64).
+    fn save_bytes(&mut self) -> anyhow::Result<Vec<u8>>;
+    /// Loads bytes made by [`save_bytes`](Self::save_bytes).
+    fn load_bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()>;
 }
 
 impl PluginUnderTest {
@@ -111,8 +110,6 @@ impl PluginUnderTest {
 }
 
 impl HostedPlugin for PluginUnderTest {
-    type State = Vec<u8>;
-
     fn format(&self) -> Format {
         Format::Clap
     }
@@ -181,18 +178,16 @@ impl HostedPlugin for PluginUnderTest {
         self.set_params_by_id(&[(id, value)])
     }
 
-    fn save(&mut self) -> anyhow::Result<Vec<u8>> {
+    fn save_bytes(&mut self) -> anyhow::Result<Vec<u8>> {
         self.save_state()
     }
 
-    fn load(&mut self, state: &Vec<u8>) -> anyhow::Result<()> {
-        self.load_state(state)
+    fn load_bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.load_state(bytes)
     }
 }
 
 impl HostedPlugin for Vst3PluginUnderTest {
-    type State = Vst3State;
-
     fn format(&self) -> Format {
         Format::Vst3
     }
@@ -243,12 +238,12 @@ impl HostedPlugin for Vst3PluginUnderTest {
         self.set_param_normalized(id, value)
     }
 
-    fn save(&mut self) -> anyhow::Result<Vst3State> {
-        self.save_state()
+    fn save_bytes(&mut self) -> anyhow::Result<Vec<u8>> {
+        Ok(self.save_state()?.to_bytes())
     }
 
-    fn load(&mut self, state: &Vst3State) -> anyhow::Result<()> {
-        self.load_state(state)
+    fn load_bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.load_state(&Vst3State::from_bytes(bytes)?)
     }
 }
 
@@ -257,7 +252,7 @@ impl HostedPlugin for Vst3PluginUnderTest {
 pub fn with_instance<R>(
     format: Format,
     plugin: Plugin,
-    check: impl FnOnce(&mut dyn HostedPluginErased) -> anyhow::Result<R>,
+    check: impl FnOnce(&mut dyn HostedPlugin) -> anyhow::Result<R>,
 ) -> anyhow::Result<R> {
     with_instance_from(built_bundles(), format, plugin, check)
 }
@@ -267,7 +262,7 @@ pub fn with_instance_from<R>(
     bundles: &Bundles,
     format: Format,
     plugin: Plugin,
-    check: impl FnOnce(&mut dyn HostedPluginErased) -> anyhow::Result<R>,
+    check: impl FnOnce(&mut dyn HostedPlugin) -> anyhow::Result<R>,
 ) -> anyhow::Result<R> {
     match format {
         Format::Clap => check(
@@ -279,61 +274,10 @@ pub fn with_instance_from<R>(
     }
 }
 
-/// [`HostedPlugin`] with the state type erased to bytes, so both formats fit one `dyn`.
-pub trait HostedPluginErased {
-    /// See [`HostedPlugin::format`].
-    fn format(&self) -> Format;
-    /// See [`HostedPlugin::activate`].
-    fn activate(
-        &mut self,
-        sample_rate: f64,
-        max_block_size: usize,
-        layout: Layout,
-    ) -> anyhow::Result<()>;
-    /// See [`HostedPlugin::deactivate`].
-    fn deactivate(&mut self);
-    /// See [`HostedPlugin::reset`].
-    fn reset(&mut self) -> anyhow::Result<()>;
-    /// See [`HostedPlugin::automation_targets`].
-    fn automation_targets(&self) -> Vec<AutomationTarget>;
-    /// See [`HostedPlugin::set_offline`].
-    fn set_offline(&mut self, offline: bool) -> anyhow::Result<()>;
-    /// See [`HostedPlugin::process_blocks`].
-    fn process_blocks(
-        &mut self,
-        input: &[Vec<f32>],
-        block_sizes: &[usize],
-        changes: &[ParamChange],
-    ) -> anyhow::Result<Vec<Vec<f32>>>;
-    /// See [`HostedPlugin::set_normalized`].
-    fn set_normalized(&mut self, id: u32, value: f64) -> anyhow::Result<()>;
-    /// The saved state as bytes (VST3: component stream, then controller stream, each preceded
-    /// by its length as a little-endian u64).
-    fn save_bytes(&mut self) -> anyhow::Result<Vec<u8>>;
-    /// Loads bytes made by [`save_bytes`](Self::save_bytes).
-    fn load_bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()>;
-}
-
-/// A saved state that can go to and from bytes.
-pub trait StateBytes: Sized {
-    /// The state as bytes.
-    fn to_bytes(&self) -> Vec<u8>;
-    /// The state from bytes made by [`to_bytes`](Self::to_bytes).
-    fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self>;
-}
-
-impl StateBytes for Vec<u8> {
-    fn to_bytes(&self) -> Vec<u8> {
-        self.clone()
-    }
-
-    fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
-        Ok(bytes.to_vec())
-    }
-}
-
-impl StateBytes for Vst3State {
-    fn to_bytes(&self) -> Vec<u8> {
+impl Vst3State {
+    /// The state as bytes: the component stream, then the controller stream, each preceded by
+    /// its length as a little-endian u64.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::new();
         for part in [&self.component, &self.controller] {
             bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
@@ -342,7 +286,8 @@ impl StateBytes for Vst3State {
         bytes
     }
 
-    fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
+    /// The state from bytes made by [`to_bytes`](Self::to_bytes).
+    pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
         let mut rest = bytes;
         let mut parts = Vec::new();
         for _ in 0..2 {
@@ -360,94 +305,6 @@ impl StateBytes for Vst3State {
             component,
             controller,
         })
-    }
-}
-
-impl<T> HostedPluginErased for T
-where
-    T: HostedPlugin,
-    T::State: StateBytes,
-{
-    fn format(&self) -> Format {
-        HostedPlugin::format(self)
-    }
-
-    fn activate(
-        &mut self,
-        sample_rate: f64,
-        max_block_size: usize,
-        layout: Layout,
-    ) -> anyhow::Result<()> {
-        HostedPlugin::activate(self, sample_rate, max_block_size, layout)
-    }
-
-    fn deactivate(&mut self) {
-        HostedPlugin::deactivate(self);
-    }
-
-    fn reset(&mut self) -> anyhow::Result<()> {
-        HostedPlugin::reset(self)
-    }
-
-    fn automation_targets(&self) -> Vec<AutomationTarget> {
-        HostedPlugin::automation_targets(self)
-    }
-
-    fn set_offline(&mut self, offline: bool) -> anyhow::Result<()> {
-        HostedPlugin::set_offline(self, offline)
-    }
-
-    fn process_blocks(
-        &mut self,
-        input: &[Vec<f32>],
-        block_sizes: &[usize],
-        changes: &[ParamChange],
-    ) -> anyhow::Result<Vec<Vec<f32>>> {
-        HostedPlugin::process_blocks(self, input, block_sizes, changes)
-    }
-
-    fn set_normalized(&mut self, id: u32, value: f64) -> anyhow::Result<()> {
-        HostedPlugin::set_normalized(self, id, value)
-    }
-
-    fn save_bytes(&mut self) -> anyhow::Result<Vec<u8>> {
-        Ok(self.save()?.to_bytes())
-    }
-
-    fn load_bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
-        let state = T::State::from_bytes(bytes)?;
-        self.load(&state)
-    }
-}
-
-/// A small seeded generator (SplitMix64, Steele, Lea & Flood, "Fast splittable pseudorandom
-/// number generators", OOPSLA 2014) so every run of the matrix is reproducible.
-#[derive(Debug, Clone)]
-pub struct SeededRandom(u64);
-
-impl SeededRandom {
-    /// A generator started from `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform value in `0..1`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1_u64 << 53) as f64
-    }
-
-    /// A uniform integer in `0..bound` (`bound` > 0).
-    pub fn below(&mut self, bound: usize) -> usize {
-        (self.next_u64() % bound as u64) as usize
     }
 }
 
@@ -485,7 +342,7 @@ impl BlockPlan {
         let mut sizes = Vec::new();
         let mut remaining = length;
         let mut random = match self {
-            BlockPlan::Varying(seed) => Some(SeededRandom::new(seed ^ length as u64)),
+            BlockPlan::Varying(seed) => Some(SplitMix64::new(seed ^ length as u64)),
             BlockPlan::Fixed(_) => None,
         };
         while remaining > 0 {
@@ -505,7 +362,7 @@ impl BlockPlan {
 /// Test input: a 110 Hz sine at −12 dBFS RMS plus seeded white noise 20 dB below it, different
 /// on each channel, so every stage of the plugins is driven.
 pub fn test_input(sample_rate: f64, channels: usize, length: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut random = SeededRandom::new(seed);
+    let mut random = SplitMix64::new(seed);
     let peak = 10_f64.powf(-12.0 / 20.0) * std::f64::consts::SQRT_2;
     (0..channels)
         .map(|channel| {
@@ -525,7 +382,7 @@ pub fn test_input(sample_rate: f64, channels: usize, length: usize, seed: u64) -
 pub fn per_sample_automation(
     targets: &[AutomationTarget],
     frames: std::ops::Range<usize>,
-    random: &mut SeededRandom,
+    random: &mut SplitMix64,
 ) -> Vec<ParamChange> {
     frames
         .map(|frame| {
@@ -572,7 +429,7 @@ pub fn run_matrix(format: Format, plugin: Plugin) -> anyhow::Result<MatrixReport
             !targets.is_empty(),
             "{format:?} {plugin:?}: no automatable parameters"
         );
-        let mut random = SeededRandom::new(0x5EED_0000 + plugin as u64);
+        let mut random = SplitMix64::new(0x5EED_0000 + plugin as u64);
         let mut report = MatrixReport::default();
         for sample_rate in SAMPLE_RATES {
             for layout in Layout::ALL {
@@ -658,7 +515,7 @@ pub fn run_state_identity(
     const SAMPLE_RATE: f64 = 48_000.0;
     const LENGTH: usize = 9_600;
     let mut report = StateIdentityReport::default();
-    let mut random = SeededRandom::new(0x57A7_E000 + plugin as u64);
+    let mut random = SplitMix64::new(0x57A7_E000 + plugin as u64);
     for setting in 0..settings {
         let layout = Layout::ALL[setting % 2];
         let input = test_input(

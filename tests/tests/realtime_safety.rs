@@ -35,7 +35,7 @@ use gainstage_tests::bundle::{
 };
 use gainstage_tests::host::nice_plug_param_hash;
 use gainstage_tests::host_matrix::{
-    AutomationTarget, BlockPlan, Format, HostedPluginErased, SAMPLE_RATES, SeededRandom,
+    AutomationTarget, BlockPlan, Format, HostedPlugin, SAMPLE_RATES, SplitMix64,
     per_sample_automation, test_input, with_instance_from,
 };
 use gainstage_tests::vst3_host::library_path;
@@ -93,7 +93,7 @@ struct SweepReport {
 }
 
 fn process_settled(
-    instance: &mut dyn HostedPluginErased,
+    instance: &mut dyn HostedPlugin,
     channels: usize,
     changes: &[ParamChange],
     frames: usize,
@@ -111,7 +111,7 @@ fn process_settled(
     Ok(())
 }
 
-fn sweep(instance: &mut dyn HostedPluginErased, plugin: Plugin) -> anyhow::Result<SweepReport> {
+fn sweep(instance: &mut dyn HostedPlugin, plugin: Plugin) -> anyhow::Result<SweepReport> {
     let mut report = SweepReport::default();
     let targets = instance.automation_targets();
     let channels = Layout::Stereo.channel_count();
@@ -202,7 +202,7 @@ fn sweep(instance: &mut dyn HostedPluginErased, plugin: Plugin) -> anyhow::Resul
     instance.set_offline(false)?;
 
     // 5: every rate and layout, a random parameter moved every sample, random block sizes.
-    let mut random = SeededRandom::new(0xA110C + plugin as u64);
+    let mut random = SplitMix64::new(0xA110C + plugin as u64);
     for sample_rate in SAMPLE_RATES {
         for layout in Layout::ALL {
             instance.activate(sample_rate, BLOCK_SIZE, layout)?;
