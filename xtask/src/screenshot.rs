@@ -89,12 +89,14 @@ pub fn screenshot(args: impl Iterator<Item = String>) -> Result<()> {
 
     let _xvfb = Guard(
         Command::new("Xvfb")
-            // -noreset: keep the root window's resources between clients.
+            // -noreset: keep the root window's resources between clients. The screen is larger
+            // than twice the biggest editor so that the pointer, which Xvfb parks at the centre,
+            // is off the window (no hover highlight or tooltip in the picture).
             .args([
                 DISPLAY,
                 "-screen",
                 "0",
-                "3400x2400x24",
+                "4400x3000x24",
                 "-nolisten",
                 "tcp",
                 "-noreset",
