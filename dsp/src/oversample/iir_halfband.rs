@@ -294,14 +294,10 @@ impl<const DIRECT: usize, const DELAYED: usize> BranchPair<DIRECT, DELAYED> {
 
     /// Flushes decaying states to zero; clears everything if a state is no longer finite and sane.
     fn settle(&mut self) {
-        let mut lanes = [Lanes::ZERO; DELAYED];
-        let mut states = [self.previous_input.to_array(); DELAYED];
-        for (state, lane) in states.iter_mut().zip(&self.previous_outputs) {
-            *state = lane.to_array();
-        }
-        let extra = [self.extra_previous_input, self.extra_previous_output];
+        let outputs = self.previous_outputs.map(Lanes::to_array);
         let input = self.previous_input.to_array();
-        let sane = states
+        let extra = [self.extra_previous_input, self.extra_previous_output];
+        let sane = outputs
             .iter()
             .flatten()
             .chain(&input)
@@ -311,10 +307,7 @@ impl<const DIRECT: usize, const DELAYED: usize> BranchPair<DIRECT, DELAYED> {
             self.clear();
             return;
         }
-        for (lane, state) in lanes.iter_mut().zip(states) {
-            *lane = Lanes::from_array(state.map(flush_denormal));
-        }
-        self.previous_outputs = lanes;
+        self.previous_outputs = outputs.map(|state| Lanes::from_array(state.map(flush_denormal)));
         self.previous_input = Lanes::from_array(input.map(flush_denormal));
         self.extra_previous_input = flush_denormal(self.extra_previous_input);
         self.extra_previous_output = flush_denormal(self.extra_previous_output);
