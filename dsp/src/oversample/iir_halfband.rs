@@ -13,7 +13,11 @@
 //! Krukowski's polyphase designer); the series for the nome is the one in A. Antoniou, *Digital
 //! Filters: Analysis, Design and Applications*, ch. 5 (elliptic approximation).
 
+mod lanes;
+mod stereo;
+
 use crate::guard::{flush_denormal, is_sane};
+use lanes::Lanes;
 use realfft::num_complex::Complex64;
 use std::f64::consts::PI;
 
@@ -108,103 +112,6 @@ pub fn design_coefficients(coefficient_count: usize, transition_bandwidth: f64) 
         .collect()
 }
 
-/// Four f32 lanes. A [`BranchPair`] runs the direct branch in lane 0 and the delayed branch in
-/// lane 1 (lanes 2 and 3 stay zero); on x86-64 every lane-wise operation is one SSE instruction
-/// (SSE is part of the x86-64 baseline), so both branches cost what one costs alone.
-#[cfg(target_arch = "x86_64")]
-#[derive(Debug, Clone, Copy)]
-struct Lanes(std::arch::x86_64::__m128);
-
-// SAFETY (every `unsafe` block in this impl): the SSE intrinsics need the `sse` target feature,
-// which every x86-64 CPU has (it is part of the x86-64 baseline the compiler already assumes), and
-// `__m128` is four packed f32 with no invalid bit patterns, so transmuting from and to `[f32; 4]`
-// is sound.
-#[cfg(target_arch = "x86_64")]
-impl Lanes {
-    const ZERO: Self = Self::pair(0.0, 0.0);
-
-    #[inline(always)]
-    const fn pair(first: f32, second: f32) -> Self {
-        Self::from_array([first, second, 0.0, 0.0])
-    }
-
-    #[inline(always)]
-    fn first(self) -> f32 {
-        unsafe { std::arch::x86_64::_mm_cvtss_f32(self.0) }
-    }
-
-    #[inline(always)]
-    fn second(self) -> f32 {
-        use std::arch::x86_64::{_mm_cvtss_f32, _mm_shuffle_ps};
-        unsafe { _mm_cvtss_f32(_mm_shuffle_ps::<0b01>(self.0, self.0)) }
-    }
-
-    #[inline(always)]
-    fn to_array(self) -> [f32; 4] {
-        unsafe { std::mem::transmute::<std::arch::x86_64::__m128, [f32; 4]>(self.0) }
-    }
-
-    #[inline(always)]
-    const fn from_array(values: [f32; 4]) -> Self {
-        Self(unsafe { std::mem::transmute::<[f32; 4], std::arch::x86_64::__m128>(values) })
-    }
-
-    /// `(a·x + p) − a·y`, lane by lane.
-    #[inline(always)]
-    fn allpass_step(a: Self, x: Self, p: Self, y: Self) -> Self {
-        use std::arch::x86_64::{_mm_add_ps, _mm_mul_ps, _mm_sub_ps};
-        unsafe {
-            Self(_mm_sub_ps(
-                _mm_add_ps(_mm_mul_ps(a.0, x.0), p.0),
-                _mm_mul_ps(a.0, y.0),
-            ))
-        }
-    }
-}
-
-/// Four f32 lanes, processed one by one where no SIMD instruction set is assumed.
-#[cfg(not(target_arch = "x86_64"))]
-#[derive(Debug, Clone, Copy)]
-struct Lanes([f32; 4]);
-
-#[cfg(not(target_arch = "x86_64"))]
-impl Lanes {
-    const ZERO: Self = Self::pair(0.0, 0.0);
-
-    #[inline(always)]
-    const fn pair(first: f32, second: f32) -> Self {
-        Self([first, second, 0.0, 0.0])
-    }
-
-    #[inline(always)]
-    fn first(self) -> f32 {
-        self.0[0]
-    }
-
-    #[inline(always)]
-    fn second(self) -> f32 {
-        self.0[1]
-    }
-
-    #[inline(always)]
-    fn to_array(self) -> [f32; 4] {
-        self.0
-    }
-
-    #[inline(always)]
-    const fn from_array(values: [f32; 4]) -> Self {
-        Self(values)
-    }
-
-    /// `(a·x + p) − a·y`, lane by lane.
-    #[inline(always)]
-    fn allpass_step(a: Self, x: Self, p: Self, y: Self) -> Self {
-        Self(std::array::from_fn(|lane| {
-            (a.0[lane] * x.0[lane] + p.0[lane]) - a.0[lane] * y.0[lane]
-        }))
-    }
-}
-
 /// The two allpass branches of a half-band, each a cascade of first-order sections
 /// `(a + z⁻¹)/(1 + a·z⁻¹)` run at the low rate (each is `(a + z⁻²)/(1 + a·z⁻²)` seen from the high
 /// rate), side by side: section `k` of the direct branch and section `k` of the delayed branch share
@@ -249,37 +156,27 @@ impl<const DIRECT: usize, const DELAYED: usize> BranchPair<DIRECT, DELAYED> {
     /// `y = a·x + x₋₁ − a·y₋₁`.
     #[inline(always)]
     fn tick(&mut self, direct_input: f32, delayed_input: f32) -> (f32, f32) {
-        let input = Lanes::pair(direct_input, delayed_input);
-        let mut section_input = input;
-        let mut section_previous_input = self.previous_input;
-        for (coefficient, previous_output) in self
-            .paired_coefficients
-            .iter()
-            .zip(self.previous_outputs.iter_mut())
-        {
-            // `(a·x + x₋₁) − a·y₋₁`: the recursion through `y₋₁` is one multiply and one
-            // subtraction deep, instead of three dependent operations for `a·(x − y₋₁) + x₋₁`.
-            let output = Lanes::allpass_step(
-                *coefficient,
-                section_input,
-                section_previous_input,
-                *previous_output,
-            );
-            section_previous_input = *previous_output;
-            *previous_output = output;
-            section_input = output;
+        let output = run_sections(
+            &self.paired_coefficients,
+            &mut self.previous_input,
+            &mut self.previous_outputs,
+            Lanes::pair(direct_input, delayed_input),
+        );
+        (self.extra_section(output.first()), output.second())
+    }
+
+    /// The direct branch's unpaired last section (identity when the branches are equally long).
+    #[inline(always)]
+    fn extra_section(&mut self, direct: f32) -> f32 {
+        if DIRECT == DELAYED {
+            return direct;
         }
-        self.previous_input = input;
-        let mut direct = section_input.first();
-        if DIRECT > DELAYED {
-            let coefficient = self.extra_coefficient;
-            let output = (coefficient * direct + self.extra_previous_input)
-                - coefficient * self.extra_previous_output;
-            self.extra_previous_input = direct;
-            self.extra_previous_output = output;
-            direct = output;
-        }
-        (direct, section_input.second())
+        let coefficient = self.extra_coefficient;
+        let output = (coefficient * direct + self.extra_previous_input)
+            - coefficient * self.extra_previous_output;
+        self.extra_previous_input = direct;
+        self.extra_previous_output = output;
+        output
     }
 
     /// Counts `processed` low-rate samples and settles the states once every [`SETTLE_INTERVAL`].
@@ -319,6 +216,35 @@ impl<const DIRECT: usize, const DELAYED: usize> BranchPair<DIRECT, DELAYED> {
         self.extra_previous_input = 0.0;
         self.extra_previous_output = 0.0;
     }
+}
+
+/// Runs `input` through a cascade of lane-wise allpass sections (`coefficients`, with the
+/// cascade's previous input and each section's previous output as state) and returns the last
+/// section's output. Section `k`'s previous input is section `k − 1`'s previous output.
+#[inline(always)]
+fn run_sections<const SECTIONS: usize>(
+    coefficients: &[Lanes; SECTIONS],
+    previous_input: &mut Lanes,
+    previous_outputs: &mut [Lanes; SECTIONS],
+    input: Lanes,
+) -> Lanes {
+    let mut section_input = input;
+    let mut section_previous_input = *previous_input;
+    for (coefficient, previous_output) in coefficients.iter().zip(previous_outputs.iter_mut()) {
+        // `(a·x + x₋₁) − a·y₋₁`: the recursion through `y₋₁` is one multiply and one
+        // subtraction deep, instead of three dependent operations for `a·(x − y₋₁) + x₋₁`.
+        let output = Lanes::allpass_step(
+            *coefficient,
+            section_input,
+            section_previous_input,
+            *previous_output,
+        );
+        section_previous_input = *previous_output;
+        *previous_output = output;
+        section_input = output;
+    }
+    *previous_input = input;
+    section_input
 }
 
 /// Transfer function of one allpass branch with `coefficients` at `z⁻² = delay_squared` (seen from
