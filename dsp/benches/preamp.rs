@@ -1,15 +1,16 @@
-//! Preamp channel cost: every model at the default quality (4× minimum phase) on one channel,
-//! criterion timings per host-rate sample and the real-time factor of a stereo 48 kHz instance.
+//! Preamp channel cost: every model at the default quality (4× minimum phase) on a stereo pair of
+//! channels ([`PreampChannel::process_pair`], as the plugin runs them), criterion timings per
+//! host-rate sample and the real-time factor of a stereo 48 kHz instance.
 //!
 //! Instruction counts: with `GAINSTAGE_CALLGRIND_BLOCKS=N` set the binary skips criterion and runs
-//! N blocks per model, each inside `preamp_block_<model>` (`#[inline(never)]`), so that
+//! N stereo blocks per model, each inside `preamp_block_<model>` (`#[inline(never)]`), so that
 //!
 //! ```text
 //! GAINSTAGE_CALLGRIND_BLOCKS=400 valgrind --tool=callgrind \
 //!     --toggle-collect='*preamp_block_tube*' target/release/deps/preamp-<hash>
 //! ```
 //!
-//! counts only that model's blocks: instructions per channel-sample = Ir / (N · 256).
+//! counts only that model's blocks: instructions per channel-sample = Ir / (N · 256 · 2).
 
 use criterion::{Criterion, Throughput};
 use gainstage_dsp::analysis::generator::pink_noise;
@@ -48,8 +49,10 @@ fn channel(models: &ModelSet, model: PreampModel) -> PreampChannel {
 macro_rules! block_runner {
     ($name:ident, $marker:expr) => {
         #[inline(never)]
-        fn $name(channel: &mut PreampChannel, block: &mut [f32]) {
-            channel.process(block);
+        fn $name(pair: &mut [PreampChannel; 2], blocks: &mut [Vec<f32>; 2]) {
+            let [left, right] = pair;
+            let [left_block, right_block] = blocks;
+            PreampChannel::process_pair(left, right, left_block, right_block);
             black_box($marker);
         }
     };
@@ -59,7 +62,7 @@ block_runner!(preamp_block_solid_state, 2u8);
 block_runner!(preamp_block_transparent, 3u8);
 block_runner!(preamp_block_colour, 4u8);
 
-fn runner(model: PreampModel) -> fn(&mut PreampChannel, &mut [f32]) {
+fn runner(model: PreampModel) -> fn(&mut [PreampChannel; 2], &mut [Vec<f32>; 2]) {
     match model {
         PreampModel::Tube => preamp_block_tube,
         PreampModel::SolidState => preamp_block_solid_state,
@@ -70,44 +73,41 @@ fn runner(model: PreampModel) -> fn(&mut PreampChannel, &mut [f32]) {
 
 fn main() {
     let models = ModelSet::new();
-    let input = pink_noise(3, 0.126, BLOCK);
+    let input = [pink_noise(3, 0.126, BLOCK), pink_noise(4, 0.126, BLOCK)];
     if let Some(blocks) = std::env::var("GAINSTAGE_CALLGRIND_BLOCKS")
         .ok()
         .and_then(|value| value.parse::<usize>().ok())
     {
         for model in PreampModel::ALL {
-            let mut preamp = channel(&models, model);
+            let mut pair = [channel(&models, model), channel(&models, model)];
             let run = runner(model);
-            let mut block = input.clone();
+            let mut stereo = input.clone();
             for _ in 0..blocks {
-                block.copy_from_slice(&input);
-                run(&mut preamp, black_box(&mut block));
+                stereo.clone_from(&input);
+                run(&mut pair, black_box(&mut stereo));
             }
         }
         return;
     }
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("preamp channel, 4× minimum phase");
-    group.throughput(Throughput::Elements(BLOCK as u64));
+    group.throughput(Throughput::Elements(2 * BLOCK as u64));
     for model in PreampModel::ALL {
-        let mut preamp = channel(&models, model);
-        let mut block = input.clone();
+        let mut pair = [channel(&models, model), channel(&models, model)];
+        let run = runner(model);
+        let mut stereo = input.clone();
         group.bench_function(format!("{model:?}"), |bencher| {
             bencher.iter(|| {
-                block.copy_from_slice(&input);
-                preamp.process(black_box(&mut block));
+                stereo.clone_from(&input);
+                run(&mut pair, black_box(&mut stereo));
             })
         });
-        // Real-time factor of a stereo instance: two channels for one second of audio.
-        let mut left = channel(&models, model);
-        let mut right = channel(&models, model);
+        // Real-time factor of a stereo instance: a channel pair for one second of audio.
         let started = Instant::now();
         let blocks = RATE as usize / BLOCK;
         for _ in 0..blocks {
-            block.copy_from_slice(&input);
-            left.process(&mut block);
-            block.copy_from_slice(&input);
-            right.process(&mut block);
+            stereo.clone_from(&input);
+            run(&mut pair, &mut stereo);
         }
         let seconds = started.elapsed().as_secs_f64();
         println!(

@@ -20,7 +20,7 @@ pub mod equiripple;
 pub mod fir_halfband;
 pub mod iir_halfband;
 
-use crate::guard::{flush_denormal, sanitize};
+use crate::guard::sanitize;
 use fir_halfband::{FirHalfBand, FirHalfBandDesign};
 use iir_halfband::IirHalfBand;
 use realfft::num_complex::Complex64;
@@ -380,7 +380,8 @@ impl Oversampler {
             self.max_block
         );
         for (conditioned, &sample) in self.conditioned_input.iter_mut().zip(input) {
-            *conditioned = flush_denormal(sanitize(sample));
+            // `sanitize` also flushes denormals (everything below the denormal floor).
+            *conditioned = sanitize(sample);
         }
         if self.stages.is_empty() {
             self.high_rate[..length].copy_from_slice(&self.conditioned_input[..length]);
@@ -474,7 +475,7 @@ impl Oversampler {
             self.max_block
         );
         for sample in self.high_rate[..length * self.factor.ratio()].iter_mut() {
-            *sample = flush_denormal(sanitize(*sample));
+            *sample = sanitize(*sample);
         }
         if self.stages.is_empty() {
             output.copy_from_slice(&self.high_rate[..length]);

@@ -10,6 +10,7 @@ pub mod colour;
 pub mod hold_compensation;
 pub mod level_match;
 pub mod model;
+pub mod oversampled;
 pub mod solid_state;
 pub mod source;
 pub mod tone;

@@ -191,21 +191,18 @@ impl<const DIRECT: usize, const DELAYED: usize> BranchPair<DIRECT, DELAYED> {
 
     /// Flushes decaying states to zero; clears everything if a state is no longer finite and sane.
     fn settle(&mut self) {
-        let outputs = self.previous_outputs.map(Lanes::to_array);
-        let input = self.previous_input.to_array();
-        let extra = [self.extra_previous_input, self.extra_previous_output];
-        let sane = outputs
-            .iter()
-            .flatten()
-            .chain(&input)
-            .chain(&extra)
-            .all(|&state| is_sane(state));
+        let sane = self.previous_outputs.iter().all(|state| state.is_sane())
+            && self.previous_input.is_sane()
+            && is_sane(self.extra_previous_input)
+            && is_sane(self.extra_previous_output);
         if !sane {
             self.clear();
             return;
         }
-        self.previous_outputs = outputs.map(|state| Lanes::from_array(state.map(flush_denormal)));
-        self.previous_input = Lanes::from_array(input.map(flush_denormal));
+        for state in &mut self.previous_outputs {
+            *state = state.flush_denormals();
+        }
+        self.previous_input = self.previous_input.flush_denormals();
         self.extra_previous_input = flush_denormal(self.extra_previous_input);
         self.extra_previous_output = flush_denormal(self.extra_previous_output);
     }

@@ -31,6 +31,23 @@ fn one_percent_point_dbu(model: PreampModel) -> f32 {
     }
 }
 
+/// Runs each host channel through its DSP channel, two at a time where it can, so that a stereo
+/// pair shares the oversampler's SIMD lanes ([`PreampChannel::process_pair`], bit-identical).
+fn process_channels(dsp: &mut [PreampChannel], channels: &mut [&mut [f32]]) {
+    for (dsp_pair, host_pair) in dsp.chunks_mut(2).zip(channels.chunks_mut(2)) {
+        match (dsp_pair, host_pair) {
+            ([left, right], [left_samples, right_samples]) => {
+                PreampChannel::process_pair(left, right, left_samples, right_samples);
+            }
+            (dsp_pair, host_pair) => {
+                for (channel, samples) in dsp_pair.iter_mut().zip(host_pair.iter_mut()) {
+                    channel.process(samples);
+                }
+            }
+        }
+    }
+}
+
 /// The preamp's DSP state for every channel and quality.
 #[derive(Default)]
 pub struct PreampEngine {
@@ -172,14 +189,7 @@ impl PreampEngine {
             }
         }
         match self.previous {
-            None => {
-                for (samples, channel) in channels
-                    .iter_mut()
-                    .zip(self.channels[self.current].iter_mut())
-                {
-                    channel.process(samples);
-                }
-            }
+            None => process_channels(&mut self.channels[self.current], channels),
             Some(previous) => self.process_quality_fade(channels, previous),
         }
         for (index, samples) in channels.iter_mut().enumerate() {

@@ -6,6 +6,13 @@
 //! Every lane-wise operation is one SSE instruction (SSE is part of the x86-64 baseline), so the
 //! four branches of a stereo pair cost what one costs alone.
 
+#[cfg(target_arch = "x86_64")]
+use crate::guard::{DENORMAL_FLOOR, MAX_INPUT_MAGNITUDE};
+
+/// Largest magnitude [`crate::guard::is_sane`] accepts.
+#[cfg(target_arch = "x86_64")]
+const SANE_LIMIT: f32 = MAX_INPUT_MAGNITUDE * 1.0e3;
+
 /// Four f32 lanes.
 #[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +86,32 @@ impl Lanes {
         unsafe {
             let swapped = _mm_shuffle_ps::<0b10_11_00_01>(self.0, self.0);
             Self(_mm_mul_ps(_mm_set1_ps(0.5), _mm_add_ps(self.0, swapped)))
+        }
+    }
+
+    /// Whether every lane passes [`crate::guard::is_sane`] (finite, magnitude at most
+    /// `1000 × MAX_INPUT_MAGNITUDE`).
+    #[inline(always)]
+    pub(super) fn is_sane(self) -> bool {
+        use std::arch::x86_64::{_mm_andnot_ps, _mm_cmple_ps, _mm_movemask_ps, _mm_set1_ps};
+        unsafe {
+            let magnitude = _mm_andnot_ps(_mm_set1_ps(-0.0), self.0);
+            // `≤` is false for NaN, and ±∞ exceed the limit.
+            let within = _mm_cmple_ps(magnitude, _mm_set1_ps(SANE_LIMIT));
+            _mm_movemask_ps(within) == 0b1111
+        }
+    }
+
+    /// Every lane through [`crate::guard::flush_denormal`]: magnitudes below the denormal floor
+    /// become 0. A NaN lane becomes 0 too (the scalar guard keeps it; callers reject NaN first
+    /// with [`Lanes::is_sane`]).
+    #[inline(always)]
+    pub(super) fn flush_denormals(self) -> Self {
+        use std::arch::x86_64::{_mm_and_ps, _mm_andnot_ps, _mm_cmpge_ps, _mm_set1_ps};
+        unsafe {
+            let magnitude = _mm_andnot_ps(_mm_set1_ps(-0.0), self.0);
+            let keep = _mm_cmpge_ps(magnitude, _mm_set1_ps(DENORMAL_FLOOR));
+            Self(_mm_and_ps(self.0, keep))
         }
     }
 
@@ -171,6 +204,18 @@ impl Lanes {
         Self([0.5 * (a + b), 0.5 * (b + a), 0.5 * (c + d), 0.5 * (d + c)])
     }
 
+    /// Whether every lane passes [`crate::guard::is_sane`].
+    #[inline(always)]
+    pub(super) fn is_sane(self) -> bool {
+        self.0.iter().all(|&lane| crate::guard::is_sane(lane))
+    }
+
+    /// Every lane through [`crate::guard::flush_denormal`].
+    #[inline(always)]
+    pub(super) fn flush_denormals(self) -> Self {
+        Self(self.0.map(crate::guard::flush_denormal))
+    }
+
     #[inline(always)]
     pub(super) fn to_array(self) -> [f32; 4] {
         self.0
@@ -187,5 +232,49 @@ impl Lanes {
         Self(std::array::from_fn(|lane| {
             (a.0[lane] * x.0[lane] + p.0[lane]) - a.0[lane] * y.0[lane]
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lanes;
+    use crate::guard::{flush_denormal, is_sane};
+
+    const SPECIAL: [f32; 12] = [
+        0.0,
+        -0.0,
+        1.0e-20,
+        -1.0e-16,
+        1.0e-14,
+        -0.5,
+        999_999.0,
+        1.0e6,
+        1.1e6,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ];
+
+    #[test]
+    fn lane_checks_agree_with_the_scalar_guards_on_special_values() {
+        for &special in &SPECIAL {
+            let lanes = Lanes::from_array([0.25, special, -0.25, 0.0]);
+            assert_eq!(
+                lanes.is_sane(),
+                is_sane(special),
+                "is_sane disagrees on {special:e}"
+            );
+            let flushed = lanes.flush_denormals().to_array()[1];
+            // NaN is rejected by `is_sane` before any flush; the lane version maps it to 0.
+            let expected = if special.is_nan() {
+                0.0
+            } else {
+                flush_denormal(special)
+            };
+            assert!(
+                flushed.to_bits() == expected.to_bits(),
+                "flush_denormals gives {flushed:e} for {special:e}, the scalar guard {expected:e}"
+            );
+        }
     }
 }
