@@ -229,6 +229,8 @@ pub struct PreampChannel {
     phase: LinearRamp,
     input_scale: SmoothedGain,
     model_gain: Smoothed,
+    /// The last model gain converted to linear, as (dB, linear): a settled gain needs no `powf`.
+    model_gain_linear: (f32, f32),
     output_gain: SmoothedGain,
     mix: Smoothed,
     dry_scratch: [f32; CHUNK],
@@ -275,6 +277,7 @@ impl PreampChannel {
             phase: LinearRamp::default(),
             input_scale: SmoothedGain::default(),
             model_gain: Smoothed::default(),
+            model_gain_linear: (0.0, 1.0),
             output_gain: SmoothedGain::default(),
             mix: Smoothed::default(),
             dry_scratch: [0.0; CHUNK],
@@ -442,13 +445,17 @@ impl PreampChannel {
         for _ in 0..chunk.len() {
             gain_db = self.model_gain.next();
         }
-        let end = db_to_gain(f64::from(gain_db)) as f32;
-        let start = if gain_db == chunk_start_gain_db {
-            end
-        } else {
-            db_to_gain(f64::from(chunk_start_gain_db)) as f32
-        };
+        let start = self.model_gain_linear_at(chunk_start_gain_db);
+        let end = self.model_gain_linear_at(gain_db);
         GainGlide { start, end }
+    }
+
+    /// `gain_db` as a linear gain, remembering the last conversion.
+    fn model_gain_linear_at(&mut self, gain_db: f32) -> f32 {
+        if self.model_gain_linear.0 != gain_db {
+            self.model_gain_linear = (gain_db, db_to_gain(f64::from(gain_db)) as f32);
+        }
+        self.model_gain_linear.1
     }
 
     /// The host-rate output side of one chunk, after the downsampler: colour output stage, DC
