@@ -777,16 +777,14 @@ impl PowerAmp {
             rails: &rails[..length + 1],
             ratio,
         };
-        let curves = BlendedCurves {
-            lower: lower_curve,
-            upper: upper_curve,
+        let blend = CurveBlend {
             weight,
             ill_conditioned,
         };
         self.stage = if weight == 0.0 {
-            run_output_stage::<false>(high, &curves, glide, self.stage)
+            run_output_stage::<false>(high, lower_curve, upper_curve, blend, glide, self.stage)
         } else {
-            run_output_stage::<true>(high, &curves, glide, self.stage)
+            run_output_stage::<true>(high, lower_curve, upper_curve, blend, glide, self.stage)
         };
         if !(self.stage.previous_antiderivative.is_finite()
             && self.stage.previous_output.is_finite())
@@ -811,17 +809,22 @@ impl PowerAmp {
         let mut currents = [0.0_f64; CHUNK];
         let currents = &mut currents[..length];
         self.admittance.process_block_wide(chunk, currents);
+        // The sum of this chunk's new rails is finite when each of them is (a sum that overflows
+        // would come from absurd rails, which deserve the reset as well); the older entries were
+        // checked by earlier chunks.
+        let mut new_rails_sum = 0.0;
         for (sample, &current) in chunk.iter_mut().zip(currents.iter()) {
             let voltage = *sample;
-            self.rail_history[self.sample_count % RAIL_HISTORY] = self.supply.advance(current);
+            let rail = self.supply.advance(current);
+            self.rail_history[self.sample_count % RAIL_HISTORY] = rail;
+            new_rails_sum += rail;
             self.sample_count += 1;
             energy += f64::from(voltage) * current;
             peak_voltage = peak_voltage.max(voltage.abs());
             *sample = voltage * output_scale;
         }
         self.supply.keep_sane();
-        if !self.supply.rail().is_finite() || self.rail_history.iter().any(|rail| !rail.is_finite())
-        {
+        if !self.supply.rail().is_finite() || !new_rails_sum.is_finite() {
             self.rail_history = [self.supply.rail(); RAIL_HISTORY];
         }
         self.meters.energy += energy * watts_per_unit;
@@ -844,21 +847,29 @@ struct RailGlide<'a> {
     ratio: usize,
 }
 
-/// The two tabulated feedback curves around the user's feedback, and their blend.
-struct BlendedCurves<'a> {
-    lower: &'a TabulatedCurve,
-    upper: &'a TabulatedCurve,
+/// How the two tabulated feedback curves around the user's feedback are blended.
+#[derive(Clone, Copy)]
+struct CurveBlend {
+    /// Weight of the upper curve, 0–1.
     weight: f64,
+    /// Input difference below which the ADAA quotient falls back to the curve's midpoint value.
     ill_conditioned: f64,
 }
 
 /// Runs the output stage over `high` (drive in rated units × rail) in place: first-order ADAA of
-/// the blended curve scaled by the rail, then the droop fix. `BLEND` is false when the feedback sits
-/// exactly on a tabulated step (one table lookup instead of two). Returns the new state.
-#[inline(always)]
+/// the blend of the `lower` and `upper` curves scaled by the rail, then the droop fix. `BLEND` is
+/// false when the feedback sits exactly on a tabulated step (one table lookup instead of two).
+/// Returns the new state.
+///
+/// Kept out of line so that the curves arrive as plain reference arguments: the compiler then
+/// knows that writing `high` leaves them unchanged and keeps their fields in registers across the
+/// loop instead of reloading them for every sample.
+#[inline(never)]
 fn run_output_stage<const BLEND: bool>(
     high: &mut [f32],
-    curves: &BlendedCurves,
+    lower: &TabulatedCurve,
+    upper: &TabulatedCurve,
+    blend: CurveBlend,
     glide: RailGlide,
     state: StageState,
 ) -> StageState {
@@ -868,25 +879,25 @@ fn run_output_stage<const BLEND: bool>(
         mut previous_output,
     } = state;
     let limit = 4.0 * NORMALISED_RANGE;
-    let weight = curves.weight;
+    let weight = blend.weight;
     for (block, &rail) in high.chunks_mut(glide.ratio).zip(&glide.rails[1..]) {
         let inverse_rail = 1.0 / rail;
         for sample in block.iter_mut() {
             let drive = (f64::from(*sample) * inverse_rail).clamp(-limit, limit);
             let antiderivative = if BLEND {
-                let low = curves.lower.antiderivative(drive);
-                low + weight * (curves.upper.antiderivative(drive) - low)
+                let low = lower.antiderivative(drive);
+                low + weight * (upper.antiderivative(drive) - low)
             } else {
-                curves.lower.antiderivative(drive)
+                lower.antiderivative(drive)
             };
             let difference = drive - previous_drive;
-            let shaped = if difference.abs() > curves.ill_conditioned {
+            let shaped = if difference.abs() > blend.ill_conditioned {
                 (antiderivative - previous_antiderivative) / difference
             } else {
                 let middle = 0.5 * (drive + previous_drive);
-                let low = curves.lower.value(middle);
+                let low = lower.value(middle);
                 if BLEND {
-                    low + weight * (curves.upper.value(middle) - low)
+                    low + weight * (upper.value(middle) - low)
                 } else {
                     low
                 }

@@ -28,9 +28,14 @@ const BYPASS_FADE_SECONDS: f32 = 0.01;
 const MAX_BYPASS_DELAY: usize = 256;
 
 /// A short delay line that keeps the bypassed (dry) signal aligned with the processed one.
+///
+/// Works on whole chunks: [`DryDelay::push`] appends a chunk, [`DryDelay::delayed`] reads the
+/// chunk that was pushed `delay` samples earlier, each as at most two slice copies of the ring
+/// (no per-sample index arithmetic).
 #[derive(Clone, Debug, Default)]
 struct DryDelay {
     buffer: Vec<f32>,
+    /// Where the next pushed sample goes.
     position: usize,
     delay: usize,
 }
@@ -42,23 +47,47 @@ impl DryDelay {
     }
 
     fn set_delay(&mut self, delay: u32) {
-        self.delay = (delay as usize).min(MAX_BYPASS_DELAY - 1);
+        self.delay = (delay as usize).min(MAX_BYPASS_DELAY - CHUNK);
     }
 
     fn reset(&mut self) {
         self.buffer.fill(0.0);
     }
 
+    /// Copies `output.len()` ring samples starting at `start` into `output`.
+    fn read_from(&self, start: usize, output: &mut [f32]) {
+        let first = output.len().min(self.buffer.len() - start);
+        let (head, tail) = output.split_at_mut(first);
+        head.copy_from_slice(&self.buffer[start..start + first]);
+        tail.copy_from_slice(&self.buffer[..tail.len()]);
+    }
+
+    /// Appends `input` (at most [`CHUNK`] samples) to the line.
     #[inline]
-    fn process(&mut self, input: f32) -> f32 {
+    fn push(&mut self, input: &[f32]) {
         if self.buffer.is_empty() {
-            return input;
+            return;
         }
         let length = self.buffer.len();
-        self.buffer[self.position] = input;
-        let read = (self.position + length - self.delay) % length;
-        self.position = (self.position + 1) % length;
-        self.buffer[read]
+        let first = input.len().min(length - self.position);
+        let (head, tail) = input.split_at(first);
+        self.buffer[self.position..self.position + first].copy_from_slice(head);
+        self.buffer[..tail.len()].copy_from_slice(tail);
+        self.position = (self.position + input.len()) % length;
+    }
+
+    /// The samples pushed `delay` samples before the last `output.len()` ones, i.e. the last
+    /// pushed chunk delayed by `delay` (call right after [`DryDelay::push`]). An unprepared line
+    /// has no delay: it returns `undelayed`.
+    #[inline]
+    fn delayed(&self, undelayed: &[f32], output: &mut [f32]) {
+        if self.buffer.is_empty() {
+            output.copy_from_slice(undelayed);
+            return;
+        }
+        let length = self.buffer.len();
+        let start = (self.position + 2 * length - output.len() - self.delay) % length;
+        self.read_from(start, output);
     }
 }
 
@@ -195,8 +224,13 @@ impl PowerAmpEngine {
             let mut wet = [0.0f32; CHUNK];
             gains_for_chunk(&params.input_db, &mut input_gain[..chunk_length]);
             gains_for_chunk(&params.output_db, &mut output_gain[..chunk_length]);
-            for ramp in wet[..chunk_length].iter_mut() {
-                *ramp = self.wet.advance();
+            // While the plugin is fully active (the usual case) the output is the processed
+            // signal alone; the dry line is still fed so that a bypass fades in aligned.
+            let fully_wet = !self.wet.is_ramping() && self.wet.value() == 1.0;
+            if !fully_wet {
+                for ramp in wet[..chunk_length].iter_mut() {
+                    *ramp = self.wet.advance();
+                }
             }
             for ((channel, amp), delay) in channels
                 .iter_mut()
@@ -205,15 +239,32 @@ impl PowerAmpEngine {
             {
                 let samples = &mut channel[start..start + chunk_length];
                 let mut dry = [0.0f32; CHUNK];
-                for (index, sample) in samples.iter_mut().enumerate() {
-                    dry[index] = sanitize(*sample);
-                    *sample = dry[index] * input_gain[index];
+                let dry = &mut dry[..chunk_length];
+                for ((dry_sample, sample), gain) in
+                    dry.iter_mut().zip(samples.iter_mut()).zip(&input_gain)
+                {
+                    *dry_sample = sanitize(*sample);
+                    *sample = *dry_sample * gain;
                 }
                 amp.process(samples);
-                for (index, sample) in samples.iter_mut().enumerate() {
-                    let processed = *sample * output_gain[index];
-                    let aligned_dry = delay.process(dry[index]);
-                    *sample = aligned_dry + wet[index] * (processed - aligned_dry);
+                delay.push(dry);
+                if fully_wet {
+                    for (sample, gain) in samples.iter_mut().zip(&output_gain) {
+                        *sample *= gain;
+                    }
+                } else {
+                    let mut aligned = [0.0f32; CHUNK];
+                    let aligned = &mut aligned[..chunk_length];
+                    delay.delayed(dry, aligned);
+                    for (((sample, gain), aligned_dry), wet) in samples
+                        .iter_mut()
+                        .zip(&output_gain)
+                        .zip(aligned.iter())
+                        .zip(&wet)
+                    {
+                        let processed = *sample * gain;
+                        *sample = aligned_dry + wet * (processed - aligned_dry);
+                    }
                 }
             }
             start += chunk_length;
