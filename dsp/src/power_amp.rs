@@ -36,6 +36,7 @@ pub mod curves;
 pub mod meter;
 pub mod output_network;
 pub mod pentode;
+mod stereo;
 pub mod supply;
 pub mod switcher;
 pub mod transformer;
@@ -725,22 +726,41 @@ impl PowerAmp {
             .curve
     }
 
-    fn process_chunk(&mut self, chunk: &mut [f32]) {
+    /// The curves the output stage uses now (the tabulated feedback steps around the user's
+    /// feedback and their blend). Takes the fields it reads, so that the caller can hold other
+    /// fields of the same amp mutably.
+    fn stage_curves(
+        bank: &CurveBank,
+        amp_type: AmpType,
+        feedback_step: usize,
+        feedback_weight: f64,
+    ) -> StageCurves<'_> {
+        let lower = bank.curve(amp_type, feedback_step);
+        let upper = bank.curve(amp_type, feedback_step + 1);
+        StageCurves {
+            lower: &lower.curve,
+            upper: &upper.curve,
+            blend: CurveBlend {
+                weight: feedback_weight,
+                ill_conditioned: 1.0e-5 * lower.curve.step(),
+            },
+        }
+    }
+
+    /// Step 1 of a chunk, at the base rate: the drive into `chunk`, the rails the output stage
+    /// will use, the peak-drive meter and the clip light.
+    fn drive_front(&mut self, chunk: &mut [f32]) -> ChunkFront {
         let length = chunk.len();
         let bank = &*self.bank;
         let amp_type = self.settings.amp_type;
         let lower = bank.curve(amp_type, self.feedback_step);
         let upper = bank.curve(amp_type, self.feedback_step + 1);
         let weight = self.feedback_weight;
-        let lower_curve = &lower.curve;
-        let upper_curve = &upper.curve;
         let clip_positive = lower.clip_drive_positive
             + weight * (upper.clip_drive_positive - lower.clip_drive_positive);
         let clip_negative = lower.clip_drive_negative
             + weight * (upper.clip_drive_negative - lower.clip_drive_negative);
-        let ill_conditioned = 1.0e-5 * lower_curve.step();
 
-        // 1. Drive at the base rate.
         let drive_scale = self.drive_scale;
         let (mut most_positive, mut most_negative) = (0.0_f32, 0.0_f32);
         for sample in chunk.iter_mut() {
@@ -754,9 +774,8 @@ impl PowerAmp {
         }
         let peak_drive = most_positive.max(-most_negative);
 
-        // 2. The output stage at the oversampled rate, on the rail of RAIL_DELAY samples ago (so
-        //    the result never depends on where blocks or chunks begin), glided across each base
-        //    sample.
+        // The output stage runs on the rail of RAIL_DELAY samples ago (so the result never depends
+        // on where blocks or chunks begin), glided across each base sample.
         let mut rails = [0.0_f64; CHUNK + 1];
         for (offset, rail) in rails.iter_mut().take(length + 1).enumerate() {
             let delayed = self.sample_count + RAIL_HISTORY + offset - RAIL_DELAY - 1;
@@ -767,39 +786,41 @@ impl PowerAmp {
             .meters
             .peak_drive_ratio
             .max(f64::from(peak_drive) / rail_start);
-        let oversampler = &mut self.oversamplers[self.settings.quality.index()];
-        let ratio = oversampler.factor();
-        let high = oversampler.upsample(chunk);
         // The clip light: the drive (over the rail) ran past the curve's knee on either side.
         let clipped = f64::from(most_positive) / rail_start > clip_positive
             || f64::from(-most_negative) / rail_start > clip_negative;
-        let glide = RailGlide {
-            rails: &rails[..length + 1],
-            ratio,
-        };
-        let blend = CurveBlend {
-            weight,
-            ill_conditioned,
-        };
-        self.stage = if weight == 0.0 {
-            run_output_stage::<false>(high, lower_curve, upper_curve, blend, glide, self.stage)
-        } else {
-            run_output_stage::<true>(high, lower_curve, upper_curve, blend, glide, self.stage)
-        };
-        if !(self.stage.previous_antiderivative.is_finite()
-            && self.stage.previous_output.is_finite())
-        {
-            let low = lower_curve.antiderivative(0.0);
-            self.stage = StageState {
-                previous_antiderivative: low + weight * (upper_curve.antiderivative(0.0) - low),
-                ..StageState::default()
-            };
+        ChunkFront {
+            rails,
+            length,
+            clipped,
         }
+    }
+
+    fn process_chunk(&mut self, chunk: &mut [f32]) {
+        // 1. Drive at the base rate.
+        let front = self.drive_front(chunk);
+        // 2. The output stage and the high network at the oversampled rate.
+        let curves = Self::stage_curves(
+            &self.bank,
+            self.settings.amp_type,
+            self.feedback_step,
+            self.feedback_weight,
+        );
+        let oversampler = &mut self.oversamplers[self.settings.quality.index()];
+        let glide = front.glide(oversampler.factor());
+        let high = oversampler.upsample(chunk);
+        self.stage = curves.run(high, glide, self.stage);
         self.network.high.process_block(high);
         oversampler.downsample(chunk);
-        self.network.low.process_block(chunk);
+        // 3. Back at the base rate.
+        self.finish_chunk(chunk, &front);
+    }
 
-        // 3. Transformer core, load current, supply and meters at the base rate.
+    /// Step 3 of a chunk, at the base rate (after downsampling): the low network, the
+    /// transformer core, the load current, the supply and the meters.
+    fn finish_chunk(&mut self, chunk: &mut [f32], front: &ChunkFront) {
+        let length = front.length;
+        self.network.low.process_block(chunk);
         let output_scale = self.output_scale;
         let rail_volts = self.settings.rail_volts();
         let watts_per_unit = 2.0 * self.settings.rated_watts.clamp(1.0, 2000.0);
@@ -833,8 +854,70 @@ impl PowerAmp {
             .meters
             .peak_volts
             .max(f64::from(peak_voltage) * rail_volts);
-        self.meters.clipped |= clipped;
+        self.meters.clipped |= front.clipped;
         self.meters.rail_percent = 100.0 * self.supply.rail() / self.supply.idle_rail();
+    }
+}
+
+/// What the base-rate front of a chunk ([`PowerAmp::drive_front`]) leaves for the rest of it.
+struct ChunkFront {
+    /// `rails[i + 1]` is the rail for base sample `i` (see [`RailGlide`]).
+    rails: [f64; CHUNK + 1],
+    /// Base samples in the chunk.
+    length: usize,
+    /// Whether the drive ran past the curve's knee.
+    clipped: bool,
+}
+
+impl ChunkFront {
+    /// The rails of the chunk for an oversampling `ratio`.
+    fn glide(&self, ratio: usize) -> RailGlide<'_> {
+        RailGlide {
+            rails: &self.rails[..self.length + 1],
+            ratio,
+        }
+    }
+}
+
+/// The output stage's curves for one chunk.
+#[derive(Clone, Copy)]
+struct StageCurves<'a> {
+    lower: &'a TabulatedCurve,
+    upper: &'a TabulatedCurve,
+    blend: CurveBlend,
+}
+
+impl StageCurves<'_> {
+    /// Runs the output stage over `high` from `state` and returns the new state (restarted from
+    /// silence if it is no longer finite).
+    fn run(&self, high: &mut [f32], glide: RailGlide, state: StageState) -> StageState {
+        let state = if self.blend.weight == 0.0 {
+            run_output_stage::<false>(high, self.lower, self.upper, self.blend, glide, state)
+        } else {
+            run_output_stage::<true>(high, self.lower, self.upper, self.blend, glide, state)
+        };
+        self.recovered(state)
+    }
+
+    /// `state`, or the state of silence if it is no longer finite.
+    fn recovered(&self, state: StageState) -> StageState {
+        if state.previous_antiderivative.is_finite() && state.previous_output.is_finite() {
+            state
+        } else {
+            let low = self.lower.antiderivative(0.0);
+            StageState {
+                previous_antiderivative: low
+                    + self.blend.weight * (self.upper.antiderivative(0.0) - low),
+                ..StageState::default()
+            }
+        }
+    }
+
+    /// True when `other` is the same curves and blend (two channels of one amp).
+    fn same_as(&self, other: &StageCurves) -> bool {
+        std::ptr::eq(self.lower, other.lower)
+            && std::ptr::eq(self.upper, other.upper)
+            && self.blend == other.blend
     }
 }
 
@@ -848,7 +931,7 @@ struct RailGlide<'a> {
 }
 
 /// How the two tabulated feedback curves around the user's feedback are blended.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct CurveBlend {
     /// Weight of the upper curve, 0–1.
     weight: f64,

@@ -137,6 +137,28 @@ impl CrossfadingPowerAmp {
         }
     }
 
+    /// Processes two channels of one amp, `left_block` with `left` and `right_block` with
+    /// `right`, sample for sample as [`CrossfadingPowerAmp::process`] on each: while neither
+    /// fades, their playing paths run together ([`PowerAmp::process_pair_block`]).
+    pub fn process_pair(
+        left: &mut CrossfadingPowerAmp,
+        right: &mut CrossfadingPowerAmp,
+        left_block: &mut [f32],
+        right_block: &mut [f32],
+    ) {
+        if left.fade.is_none() && right.fade.is_none() {
+            PowerAmp::process_pair_block(
+                &mut left.paths[left.active],
+                &mut right.paths[right.active],
+                left_block,
+                right_block,
+            );
+        } else {
+            left.process(left_block);
+            right.process(right_block);
+        }
+    }
+
     /// Meter measurements of the playing path since the last call.
     pub fn take_meters(&mut self) -> MeterBlock {
         match self.fade {

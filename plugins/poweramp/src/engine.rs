@@ -1,5 +1,6 @@
 //! The power amp's signal path: input gain → power amp (per channel, with click-free path
-//! changes) → output trim, with a delay-compensated, click-free bypass and the meters.
+//! changes; a stereo pair's two channels processed together, which shares SIMD lanes and gives
+//! the same output) → output trim, with a delay-compensated, click-free bypass and the meters.
 //!
 //! Parameters are read through their smoothers in chunks of [`CHUNK`] samples so that every
 //! channel sees the same values without allocating: gains per sample, the amp's settings per chunk
@@ -112,6 +113,8 @@ pub struct PowerAmpEngine {
     power_meters: Vec<PowerMeter>,
     readings: Vec<MeterReadings>,
     dry_delays: Vec<DryDelay>,
+    /// Each channel's sanitised input of the chunk in progress (the dry signal).
+    dry_chunks: Vec<[f32; CHUNK]>,
     /// Mix between processed (1.0) and bypassed (0.0) signal.
     wet: LinearRamp,
     applied: Option<PowerAmpSettings>,
@@ -166,6 +169,7 @@ impl PowerAmpEngine {
         self.power_meters = vec![PowerMeter::new(f64::from(sample_rate)); channels];
         self.readings = vec![MeterReadings::default(); channels];
         self.dry_delays = vec![DryDelay::default(); channels];
+        self.dry_chunks = vec![[0.0; CHUNK]; channels];
         for delay in self.dry_delays.iter_mut() {
             delay.prepare();
         }
@@ -232,21 +236,38 @@ impl PowerAmpEngine {
                     *ramp = self.wet.advance();
                 }
             }
-            for ((channel, amp), delay) in channels
-                .iter_mut()
-                .zip(self.amps.iter_mut())
-                .zip(self.dry_delays.iter_mut())
-            {
-                let samples = &mut channel[start..start + chunk_length];
-                let mut dry = [0.0f32; CHUNK];
-                let dry = &mut dry[..chunk_length];
-                for ((dry_sample, sample), gain) in
-                    dry.iter_mut().zip(samples.iter_mut()).zip(&input_gain)
+            let end = start + chunk_length;
+            for (channel, dry) in channels.iter_mut().zip(self.dry_chunks.iter_mut()) {
+                for ((dry_sample, sample), gain) in dry
+                    .iter_mut()
+                    .zip(channel[start..end].iter_mut())
+                    .zip(&input_gain[..chunk_length])
                 {
                     *dry_sample = sanitize(*sample);
                     *sample = *dry_sample * gain;
                 }
-                amp.process(samples);
+            }
+            match (&mut *channels, &mut self.amps[..]) {
+                // A stereo pair's channels run together (shared SIMD lanes, same output).
+                ([left, right], [left_amp, right_amp]) => CrossfadingPowerAmp::process_pair(
+                    left_amp,
+                    right_amp,
+                    &mut left[start..end],
+                    &mut right[start..end],
+                ),
+                (channels, amps) => {
+                    for (channel, amp) in channels.iter_mut().zip(amps.iter_mut()) {
+                        amp.process(&mut channel[start..end]);
+                    }
+                }
+            }
+            for ((channel, dry), delay) in channels
+                .iter_mut()
+                .zip(self.dry_chunks.iter())
+                .zip(self.dry_delays.iter_mut())
+            {
+                let samples = &mut channel[start..end];
+                let dry = &dry[..chunk_length];
                 delay.push(dry);
                 if fully_wet {
                     for (sample, gain) in samples.iter_mut().zip(&output_gain) {
