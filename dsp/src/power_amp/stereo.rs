@@ -3,9 +3,11 @@
 //!
 //! A stereo amp's channels share everything but their signal and state: the same type, curves,
 //! feedback and quality. Chunk by chunk, [`PowerAmp::process_pair_block`] runs each channel's
-//! base-rate front, upsamples both, runs both output stages in one loop whose arithmetic is packed
-//! (drive over the rail, clamp, ADAA difference quotient, rail scaling, droop fix: one packed
-//! operation for two scalar ones; only the table lookups stay per lane), and finishes each channel.
+//! base-rate front, upsamples both together ([`Oversampler::upsample_pair`]: the half-bands of
+//! both channels in shared SIMD lanes), runs both output stages in one loop whose arithmetic is
+//! packed (drive over the rail, clamp, ADAA difference quotient, rail scaling, droop fix: one
+//! packed operation for two scalar ones; only the table lookups stay per lane), downsamples both
+//! together and finishes each channel.
 //!
 //! Each lane performs exactly the operations of the single-channel stage in the same order (IEEE
 //! double-precision arithmetic is exactly rounded in either form, and Rust never fuses multiplies
@@ -17,6 +19,7 @@ use super::{
     CHUNK, CurveBlend, DROOP_FIX, NORMALISED_RANGE, PowerAmp, RailGlide, StageCurves, StageState,
 };
 use crate::Processor;
+use crate::oversample::Oversampler;
 use crate::shape::adaa::TabulatedCurve;
 
 impl PowerAmp {
@@ -70,8 +73,12 @@ impl PowerAmp {
         let left_oversampler = &mut left.oversamplers[quality];
         let right_oversampler = &mut right.oversamplers[quality];
         let ratio = left_oversampler.factor();
-        let left_high = left_oversampler.upsample(left_chunk);
-        let right_high = right_oversampler.upsample(right_chunk);
+        let (left_high, right_high) = Oversampler::upsample_pair(
+            &mut *left_oversampler,
+            &mut *right_oversampler,
+            left_chunk,
+            right_chunk,
+        );
         if left_curves.same_as(&right_curves) {
             let [left_state, right_state] = run_output_stage_pair(
                 [&mut *left_high, &mut *right_high],
@@ -87,8 +94,7 @@ impl PowerAmp {
         }
         left.network.high.process_block(left_high);
         right.network.high.process_block(right_high);
-        left_oversampler.downsample(left_chunk);
-        right_oversampler.downsample(right_chunk);
+        Oversampler::downsample_pair(left_oversampler, right_oversampler, left_chunk, right_chunk);
         // 3. Back at the base rate.
         left.finish_chunk(left_chunk, &left_front);
         right.finish_chunk(right_chunk, &right_front);
