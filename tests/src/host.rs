@@ -1,5 +1,6 @@
 //! A small CLAP host on `clack-host`: load a bundle, read its descriptors, instantiate a plugin,
-//! pick its layout, activate it, process audio in blocks, drive its parameters and state.
+//! pick its layout, activate it, process audio in blocks, drive its parameters and state, and
+//! embed its editor (see the `gui` module).
 //!
 //! Everything runs on the calling thread. That thread is the CLAP main thread, and it counts as the
 //! audio thread while the host is inside `process`, `start_processing`, `stop_processing` or an
@@ -8,6 +9,7 @@
 
 mod audio;
 mod callbacks;
+mod gui;
 mod params;
 
 use std::ffi::CString;
@@ -17,6 +19,7 @@ use std::sync::Mutex;
 use anyhow::{Context, anyhow, bail, ensure};
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
+use clack_extensions::gui::PluginGui;
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::PluginParams;
 use clack_extensions::render::{PluginRender, RenderMode};
@@ -28,7 +31,8 @@ use audio::ActiveProcessor;
 use callbacks::{HostMainThread, HostShared, TestHost};
 
 pub use callbacks::HostCallCounts;
-pub use params::{ParamChange, ParamDescription, nice_plug_param_hash};
+pub use gui::EditorSize;
+pub use params::{ParamChange, ParamDescription, ParamOutputEvent, nice_plug_param_hash};
 
 /// The host's name as given to plugins in `clap_host`.
 pub const HOST_NAME: &str = "Gainstage Test Host";
@@ -196,6 +200,7 @@ struct PluginExtensions {
     audio_ports_config: Option<PluginAudioPortsConfig>,
     latency: Option<PluginLatency>,
     render: Option<PluginRender>,
+    gui: Option<PluginGui>,
 }
 
 /// One plugin instance driven by the test host.
@@ -222,6 +227,8 @@ pub struct PluginUnderTest {
     params: Vec<ParamDescription>,
     layout: Option<Layout>,
     defer_main_thread_callbacks: bool,
+    editor_open: bool,
+    inactive_output_param_events: Vec<ParamOutputEvent>,
     bundle: LoadedBundle,
 }
 
@@ -265,6 +272,7 @@ impl PluginUnderTest {
             audio_ports_config: shared.get_extension(),
             latency: shared.get_extension(),
             render: shared.get_extension(),
+            gui: shared.get_extension(),
         };
         let params = match &extensions.params {
             Some(params_extension) => {
@@ -279,6 +287,8 @@ impl PluginUnderTest {
             params,
             layout: None,
             defer_main_thread_callbacks: false,
+            editor_open: false,
+            inactive_output_param_events: Vec::new(),
             bundle,
         };
         plugin.serve_main_thread_callbacks();
@@ -751,7 +761,9 @@ impl PluginUnderTest {
                 let mut handle = self.instance.inactive_plugin_handle().ok_or_else(|| {
                     anyhow!("plugin reported active while the host had no processor")
                 })?;
-                extension.flush(&mut handle, &events.as_input(), &mut OutputEvents::void());
+                let mut output = EventBuffer::with_capacity(64);
+                extension.flush(&mut handle, &events.as_input(), &mut output.as_output());
+                params::record_output_events(&output, &mut self.inactive_output_param_events);
             }
         }
         self.serve_main_thread_callbacks();
@@ -797,6 +809,8 @@ impl PluginUnderTest {
 
 impl Drop for PluginUnderTest {
     fn drop(&mut self) {
+        // CLAP: the GUI is destroyed before the plugin.
+        self.close_editor();
         self.deactivate();
     }
 }

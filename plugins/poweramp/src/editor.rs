@@ -227,6 +227,15 @@ impl PowerAmpView {
         }
     }
 
+    /// Draws the editor as its window shows it: [`draw`](Self::draw) inside the window's
+    /// background frame and margin. `ui` is the window's root (the whole window).
+    pub fn draw_window(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        egui::Frame::new()
+            .fill(theme::BACKGROUND)
+            .inner_margin(egui::Margin::same(10))
+            .show(ui, |ui| self.draw(ui, setter));
+    }
+
     /// Draws the whole editor into `ui`, sending parameter changes through `setter`.
     pub fn draw(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         let params = self.params.clone();
@@ -499,10 +508,7 @@ impl NiceEguiApp for PowerAmpEditorApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut Frame) {
         if let Some(context) = &self.context {
             let setter = context.param_setter();
-            egui::Frame::new()
-                .fill(theme::BACKGROUND)
-                .inner_margin(egui::Margin::same(10))
-                .show(ui, |ui| self.view.draw(ui, &setter));
+            self.view.draw_window(ui, &setter);
         }
         ui.ctx()
             .request_repaint_after(Duration::from_millis(REPAINT_MS));

@@ -10,7 +10,7 @@ use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 
 use super::callbacks::TestHost;
-use super::params::ParamChange;
+use super::params::{ParamChange, ParamOutputEvent, record_output_events};
 
 /// An activated plugin's audio processor and the host buffers sized for it.
 pub(crate) struct ActiveProcessor {
@@ -26,6 +26,7 @@ pub(crate) struct ActiveProcessor {
     output_events: EventBuffer,
     steady_time: u64,
     output_event_count: usize,
+    output_param_events: Vec<ParamOutputEvent>,
 }
 
 impl ActiveProcessor {
@@ -49,6 +50,7 @@ impl ActiveProcessor {
             output_events: EventBuffer::with_capacity(64),
             steady_time: 0,
             output_event_count: 0,
+            output_param_events: Vec::new(),
         }
     }
 
@@ -70,6 +72,12 @@ impl ActiveProcessor {
     /// Events the plugin has written to the output event lists so far.
     pub fn output_event_count(&self) -> usize {
         self.output_event_count
+    }
+
+    /// The parameter events the plugin has written to the output event lists since the last
+    /// call, oldest first.
+    pub fn take_output_param_events(&mut self) -> Vec<ParamOutputEvent> {
+        std::mem::take(&mut self.output_param_events)
     }
 
     /// Hands back the stopped processor for deactivation.
@@ -122,6 +130,7 @@ impl ActiveProcessor {
         );
         processor.access_shared_handler(|shared| shared.set_audio_context(false));
         self.output_event_count += self.output_events.len() as usize;
+        record_output_events(&self.output_events, &mut self.output_param_events);
     }
 
     /// Processes `length` frames of `input` starting at `start`, writing the same frames of
@@ -201,6 +210,7 @@ impl ActiveProcessor {
 
         self.steady_time += length as u64;
         self.output_event_count += self.output_events.len() as usize;
+        record_output_events(&self.output_events, &mut self.output_param_events);
         for (channel, samples) in output.iter_mut().enumerate() {
             samples[start..start + length].copy_from_slice(&self.output_block[channel][..length]);
         }

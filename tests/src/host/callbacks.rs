@@ -4,13 +4,17 @@
 //! The test host runs everything on the thread that created the instance. While the host is
 //! inside `process` or an active `flush`, that thread counts as the audio thread (and not as the
 //! main thread), so a plugin that defers main-thread work from `process` asks for a callback
-//! which [`PluginUnderTest`](super::PluginUnderTest) then serves after the block.
+//! which [`PluginUnderTest`](super::PluginUnderTest) then serves after the block. A plugin's
+//! editor runs on threads of its own; what it asks of the host from there (`request_callback`,
+//! `clap_host_params.request_flush`, `clap_host_gui` calls) is recorded and served by the host
+//! thread the next time it serves callbacks.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::ThreadId;
 
 use clack_extensions::audio_ports::{AudioPortRescanFlags, HostAudioPorts, HostAudioPortsImpl};
 use clack_extensions::audio_ports_config::{HostAudioPortsConfig, HostAudioPortsConfigImpl};
+use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamRescanFlags,
@@ -50,6 +54,10 @@ pub struct HostCallCounts {
     pub audio_ports_rescans: u32,
     /// `clap_host_audio_ports_config.rescan`.
     pub audio_ports_config_rescans: u32,
+    /// `clap_host_gui.request_resize` (refused: the test host's editor window has a fixed size).
+    pub gui_resize_requests: u32,
+    /// `clap_host_gui.closed`.
+    pub gui_closed_notices: u32,
 }
 
 /// Atomic counters behind [`HostCallCounts`].
@@ -68,6 +76,8 @@ struct CallCounters {
     latency_changes_outside_activate: AtomicU32,
     audio_ports_rescans: AtomicU32,
     audio_ports_config_rescans: AtomicU32,
+    gui_resize_requests: AtomicU32,
+    gui_closed_notices: AtomicU32,
 }
 
 fn bump(counter: &AtomicU32) {
@@ -93,6 +103,7 @@ impl HostHandlers for TestHost {
             .register::<HostLatency>()
             .register::<HostAudioPorts>()
             .register::<HostAudioPortsConfig>()
+            .register::<HostGui>()
             .register::<HostThreadCheck>();
     }
 }
@@ -103,6 +114,7 @@ pub struct HostShared {
     in_audio_context: AtomicBool,
     in_activate: AtomicBool,
     callback_pending: AtomicBool,
+    flush_pending: AtomicBool,
     counters: CallCounters,
 }
 
@@ -114,6 +126,7 @@ impl HostShared {
             in_audio_context: AtomicBool::new(false),
             in_activate: AtomicBool::new(false),
             callback_pending: AtomicBool::new(false),
+            flush_pending: AtomicBool::new(false),
             counters: CallCounters::default(),
         }
     }
@@ -131,6 +144,11 @@ impl HostShared {
     /// Takes the "plugin asked for `on_main_thread`" flag, clearing it.
     pub fn take_callback_request(&self) -> bool {
         self.callback_pending.swap(false, Ordering::SeqCst)
+    }
+
+    /// Takes the "plugin asked for `clap_plugin_params.flush`" flag, clearing it.
+    pub fn take_flush_request(&self) -> bool {
+        self.flush_pending.swap(false, Ordering::SeqCst)
     }
 
     /// Counts one `on_main_thread` call made by the host.
@@ -155,6 +173,8 @@ impl HostShared {
             latency_changes_outside_activate: read(&counters.latency_changes_outside_activate),
             audio_ports_rescans: read(&counters.audio_ports_rescans),
             audio_ports_config_rescans: read(&counters.audio_ports_config_rescans),
+            gui_resize_requests: read(&counters.gui_resize_requests),
+            gui_closed_notices: read(&counters.gui_closed_notices),
         }
     }
 
@@ -187,6 +207,30 @@ impl SharedHandler<'_> for HostShared {
 impl HostParamsImplShared for HostShared {
     fn request_flush(&self) {
         bump(&self.counters.param_flush_requests);
+        self.flush_pending.store(true, Ordering::SeqCst);
+    }
+}
+
+impl HostGuiImpl for HostShared {
+    fn resize_hints_changed(&self) {}
+
+    fn request_resize(&self, _new_size: GuiSize) -> Result<(), HostError> {
+        bump(&self.counters.gui_resize_requests);
+        Err(HostError::Message(
+            "the test host's editor window has a fixed size",
+        ))
+    }
+
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn closed(&self, _was_destroyed: bool) {
+        bump(&self.counters.gui_closed_notices);
     }
 }
 

@@ -77,6 +77,65 @@ pub struct ParamChange {
     pub value: f64,
 }
 
+/// A parameter event the plugin sent the host in its output events (from `process` or
+/// `clap_plugin_params.flush`): what an editor's automation gesture looks like to the host.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParamOutputEvent {
+    /// `CLAP_EVENT_PARAM_GESTURE_BEGIN`: the user started adjusting the parameter.
+    GestureBegin {
+        /// The CLAP parameter ID.
+        param_id: u32,
+    },
+    /// `CLAP_EVENT_PARAM_VALUE`: the parameter's new CLAP value.
+    Value {
+        /// The CLAP parameter ID.
+        param_id: u32,
+        /// The new CLAP value (normalised `0..=1`, or `0..=step_count` for a stepped parameter).
+        value: f64,
+    },
+    /// `CLAP_EVENT_PARAM_GESTURE_END`: the user finished adjusting the parameter.
+    GestureEnd {
+        /// The CLAP parameter ID.
+        param_id: u32,
+    },
+}
+
+impl ParamOutputEvent {
+    /// The CLAP ID of the parameter the event is about.
+    pub fn param_id(&self) -> u32 {
+        match *self {
+            ParamOutputEvent::GestureBegin { param_id }
+            | ParamOutputEvent::Value { param_id, .. }
+            | ParamOutputEvent::GestureEnd { param_id } => param_id,
+        }
+    }
+}
+
+/// Appends the parameter events among `events` (the plugin's output events) to `record`, in
+/// order; other events are skipped.
+pub(crate) fn record_output_events(events: &EventBuffer, record: &mut Vec<ParamOutputEvent>) {
+    use clack_host::events::event_types::{
+        ParamGestureBeginEvent, ParamGestureEndEvent, ParamValueEvent,
+    };
+    for event in events {
+        let id = |param_id: Option<ClapId>| param_id.map_or(u32::MAX, ClapId::get);
+        if let Some(begin) = event.as_event::<ParamGestureBeginEvent>() {
+            record.push(ParamOutputEvent::GestureBegin {
+                param_id: id(begin.param_id()),
+            });
+        } else if let Some(value) = event.as_event::<ParamValueEvent>() {
+            record.push(ParamOutputEvent::Value {
+                param_id: id(value.param_id()),
+                value: value.value(),
+            });
+        } else if let Some(end) = event.as_event::<ParamGestureEndEvent>() {
+            record.push(ParamOutputEvent::GestureEnd {
+                param_id: id(end.param_id()),
+            });
+        }
+    }
+}
+
 /// The CLAP ID nice-plug gives a parameter with string ID `string_id`: a base-31 rolling hash of
 /// the bytes with the top bit cleared (bit 31 is reserved for host parameters in VST3). This
 /// mirrors `nice_plug::wrapper::util::hash_param_id`.
