@@ -1,25 +1,28 @@
 //! A plugin's real editor inside the project's CLAP host, checked against the same editor drawn
 //! headless.
 //!
-//! [`check_knob_in_real_editor`] loads the built bundle, activates it (processing silence), opens
+//! [`check_control_in_real_editor`] loads the built bundle, activates it (processing silence), opens
 //! its editor through `clap.gui` embedded in an X11 window on a private Xvfb screen
 //! ([`VirtualScreen`]), and then:
 //!
-//! - editor → host: drags the knob up with the mouse (XTEST pointer events, the way a user's
-//!   mouse reaches the window) and checks that the host received, in order, a gesture begin,
-//!   rising values and a gesture end for that knob's parameter and nothing else, and that the
-//!   plugin's `clap_plugin_params.get_value` agrees with the last value sent;
+//! - editor → host: drags a knob up, or clicks a segment of a selector, with the mouse (XTEST
+//!   pointer events, the way a user's mouse reaches the window) and checks that the host
+//!   received, in order, a gesture begin, the values (rising for the knob; the segment's choice
+//!   for the selector) and a gesture end for that control's parameter and nothing else, and that
+//!   the plugin's `clap_plugin_params.get_value` agrees with the last value sent;
 //! - host → editor: sends a parameter value event (automation in `process`) and checks that the
-//!   knob is redrawn and that every pixel that changed lies where the headless editor's drawing
+//!   control is redrawn and that every pixel that changed lies where the headless editor's drawing
 //!   depends on the value (the shapes that differ between two headless frames, one at the old
 //!   and one at the new value).
 //!
-//! Where the knob is on screen comes from the headless harness
-//! ([`gainstage_ui::test_support::Harness`]) at the same window size and 100 % scale: the label's
-//! text rectangle and the draggable widget right under it.
+//! Where the control is on screen comes from the headless harness
+//! ([`gainstage_ui::test_support::Harness`]) at the same window size and 100 % scale: for a knob,
+//! the label's text rectangle and the draggable widget right under it; for a segment, the
+//! clickable widget under its text.
 //!
-//! `$DISPLAY` is process-wide, so each test binary checks one editor (in one test): the plugin
-//! crates cannot share a binary anyway (both export the same entry symbols).
+//! `$DISPLAY` is process-wide, so each test binary checks one plugin, in one test, one control
+//! after the other: the plugin crates cannot share a binary anyway (both export the same entry
+//! symbols).
 
 use std::time::{Duration, Instant};
 
@@ -84,14 +87,30 @@ pub fn host_set_normalized<P: Param>(param: &P, normalized: f32) {
 /// Draws a headless editor into the window's root `Ui`, sending changes through the setter.
 pub type DrawEditor = dyn FnMut(&mut egui::Ui, &ParamSetter);
 
-/// A knob to check in one plugin's editor, and a headless copy of that editor.
-pub struct KnobUnderTest {
+/// The kind of control checked and how the test finds it in the headless editor.
+#[derive(Debug, Clone, Copy)]
+pub enum Control {
+    /// A [`gainstage_ui::Knob`] with this label drawn above it: dragged up by 60 points.
+    Knob {
+        /// The label's text.
+        label: &'static str,
+    },
+    /// One segment of a [`gainstage_ui::Segmented`] selector, drawn with this text: clicked. It
+    /// must not be the selected one.
+    Segment {
+        /// The segment's text (the parameter's text for that choice).
+        text: &'static str,
+    },
+}
+
+/// A control to check in one plugin's editor, and a headless copy of that editor.
+pub struct ControlUnderTest {
     /// The plugin whose built bundle is loaded.
     pub plugin: Plugin,
     /// The parameter's display name (how the CLAP host finds it).
     pub param_name: String,
-    /// The label drawn above the knob.
-    pub label: &'static str,
+    /// The control, and how to find it.
+    pub control: Control,
     /// The editor window's default size, points (= pixels at 100 %).
     pub window_size: Vec2,
     /// Sets the parameter (normalised value, `0..=1`), host-style, in the headless editor's own
@@ -110,7 +129,7 @@ struct HeadlessFrame {
     clickable: Vec<Rect>,
 }
 
-impl KnobUnderTest {
+impl ControlUnderTest {
     /// Draws the headless editor with the parameter at `normalized`; several frames, so that
     /// layouts that size themselves from the previous frame have settled.
     fn headless_frame(&mut self, normalized: f32) -> HeadlessFrame {
@@ -181,6 +200,22 @@ fn locate_knob(frame: &HeadlessFrame, label: &str) -> (Rect, Rect) {
         .unwrap_or_else(|| panic!("no value box under the \"{label}\" dial"));
     let whole = label_rect.union(dial).union(value_box);
     (dial, whole)
+}
+
+/// Where the segment drawn with `text` is: the clickable widget under the text's centre.
+fn locate_segment(frame: &HeadlessFrame, text: &str) -> Rect {
+    let text_rect = drawn_text_rects(&frame.output)
+        .into_iter()
+        .find(|(drawn, _)| drawn == text)
+        .unwrap_or_else(|| panic!("the headless editor draws no \"{text}\""))
+        .1;
+    frame
+        .clickable
+        .iter()
+        .filter(|rect| rect.contains(text_rect.center()))
+        .min_by(|a, b| a.area().total_cmp(&b.area()))
+        .copied()
+        .unwrap_or_else(|| panic!("no clickable widget under \"{text}\""))
 }
 
 /// The rectangles (grown by the antialiasing margin) of every shape drawn in one frame and not
@@ -375,12 +410,170 @@ impl Drop for HostSession<'_> {
     }
 }
 
+/// The gesture values in `events`, after checking that they are exactly: a begin, one or more
+/// values, an end, all for `param_id`.
+fn gesture_values(events: &[ParamOutputEvent], param_id: u32) -> Vec<f64> {
+    let count = |wanted: fn(&ParamOutputEvent) -> bool| events.iter().filter(|e| wanted(e)).count();
+    let values: Vec<f64> = events
+        .iter()
+        .filter_map(|event| match event {
+            ParamOutputEvent::Value { value, .. } => Some(*value),
+            _ => None,
+        })
+        .collect();
+    println!(
+        "{} events reached the host: {} begin, {} values {:?}, {} end",
+        events.len(),
+        count(|event| matches!(event, ParamOutputEvent::GestureBegin { .. })),
+        values.len(),
+        values,
+        count(|event| matches!(event, ParamOutputEvent::GestureEnd { .. })),
+    );
+    let other_params: Vec<&ParamOutputEvent> = events
+        .iter()
+        .filter(|event| event.param_id() != param_id)
+        .collect();
+    assert!(
+        other_params.is_empty(),
+        "the gesture touched other parameters: {other_params:?}"
+    );
+    assert_eq!(
+        events.first(),
+        Some(&ParamOutputEvent::GestureBegin { param_id }),
+        "the first event is the gesture begin"
+    );
+    assert_eq!(
+        events.last(),
+        Some(&ParamOutputEvent::GestureEnd { param_id }),
+        "the last event is the gesture end"
+    );
+    assert_eq!(
+        values.len(),
+        events.len() - 2,
+        "only values between begin and end: {events:?}"
+    );
+    assert!(!values.is_empty(), "no value reached the host");
+    values
+}
+
+/// Drags the knob whose dial is centred at `grab` up by [`DRAG_POINTS`] and checks the gesture
+/// the host receives; returns the last value sent.
+fn drag_knob_up(
+    session: &mut HostSession,
+    grab: Pos2,
+    param: &crate::host::ParamDescription,
+    initial_value: f64,
+) -> f64 {
+    session.pointer_to(grab).expect("pointer");
+    session
+        .run_for(Duration::from_millis(60))
+        .expect("host runs");
+    session.screen.press_button(1, true).expect("press");
+    session
+        .run_for(Duration::from_millis(60))
+        .expect("host runs");
+    let mut events = Vec::new();
+    // Each step waits for its value to reach the host before the next: a real hand is slower
+    // than XTEST, and egui drops the motion that arrives in the same frame as the release.
+    for step in 1..=DRAG_STEPS {
+        let lift = (DRAG_POINTS * step / DRAG_STEPS) as f32;
+        session
+            .pointer_to(grab - Vec2::new(0.0, lift))
+            .expect("pointer");
+        session
+            .run_until_event(&mut events, |event| {
+                matches!(event, ParamOutputEvent::Value { .. })
+            })
+            .unwrap_or_else(|error| panic!("drag step {step}: {error:#}"));
+    }
+    session.screen.press_button(1, false).expect("release");
+    session
+        .run_until_event(&mut events, |event| {
+            matches!(event, ParamOutputEvent::GestureEnd { .. })
+        })
+        .unwrap_or_else(|error| panic!("releasing the button: {error:#}"));
+    session
+        .run_for(Duration::from_millis(100))
+        .expect("host runs");
+    events.extend(session.plugin.take_output_param_events());
+    print!("drag of {DRAG_POINTS} px up in {DRAG_STEPS} steps: ");
+    let values = gesture_values(&events, param.id);
+    let rising = std::iter::once(initial_value)
+        .chain(values.iter().copied())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .all(|pair| pair[1] > pair[0]);
+    assert!(
+        rising,
+        "an upward drag sends rising values from {initial_value}: {values:?}"
+    );
+    let sent_value = *values.last().expect("checked");
+    let expected_travel = f64::from(DRAG_POINTS as f32 / DRAG_PIXELS_FULL_RANGE);
+    println!(
+        "value {initial_value:.4} → {sent_value:.4} (travel {:.4}; {DRAG_POINTS} px at \
+         {DRAG_PIXELS_FULL_RANGE} px per full range is {expected_travel:.4})",
+        sent_value - initial_value
+    );
+    // The knob snaps every value to the parameter's step, so the travel may miss by a step.
+    assert!(
+        (sent_value - initial_value - expected_travel).abs() < TRAVEL_TOLERANCE,
+        "the drag moved the value by {:.4}, expected {expected_travel:.4} ± {TRAVEL_TOLERANCE}",
+        sent_value - initial_value
+    );
+    sent_value
+}
+
+/// Clicks the segment drawn with `text`, centred at `point`, and checks the gesture the host
+/// receives: one value, the choice whose text is `text`. Returns it.
+fn click_segment(
+    session: &mut HostSession,
+    point: Pos2,
+    param: &crate::host::ParamDescription,
+    initial_value: f64,
+    text: &str,
+) -> f64 {
+    session.pointer_to(point).expect("pointer");
+    session
+        .run_for(Duration::from_millis(60))
+        .expect("host runs");
+    session.screen.press_button(1, true).expect("press");
+    session
+        .run_for(Duration::from_millis(60))
+        .expect("host runs");
+    session.screen.press_button(1, false).expect("release");
+    let mut events = Vec::new();
+    session
+        .run_until_event(&mut events, |event| {
+            matches!(event, ParamOutputEvent::GestureEnd { .. })
+        })
+        .unwrap_or_else(|error| panic!("clicking \"{text}\": {error:#}"));
+    session
+        .run_for(Duration::from_millis(100))
+        .expect("host runs");
+    events.extend(session.plugin.take_output_param_events());
+    print!("click on \"{text}\": ");
+    let values = gesture_values(&events, param.id);
+    assert_eq!(values.len(), 1, "a click sends one value: {values:?}");
+    let sent_value = values[0];
+    let sent_text = session
+        .plugin
+        .value_to_text(&param.name, sent_value)
+        .expect("value_to_text");
+    println!("value {initial_value} → {sent_value} (\"{sent_text}\")");
+    assert_ne!(sent_value, initial_value, "the click changed nothing");
+    assert_eq!(
+        sent_text, text,
+        "the click chose {sent_value} (\"{sent_text}\"), not \"{text}\""
+    );
+    sent_value
+}
+
 /// Runs the whole check (see the module documentation) for `control`, printing every figure.
 ///
 /// # Panics
 ///
 /// Panics, naming the figure, if any part of the check fails (including a missing Xvfb).
-pub fn check_knob_in_real_editor(mut control: KnobUnderTest) {
+pub fn check_control_in_real_editor(mut control: ControlUnderTest) {
     // Build the bundles first (once per test process), so the time printed is the check's own.
     crate::bundle::built_bundles();
     let started = Instant::now();
@@ -409,16 +602,27 @@ pub fn check_knob_in_real_editor(mut control: KnobUnderTest) {
         "the editor's size at 100 % differs from the headless harness's"
     );
 
-    // Where the knob is, from the headless editor at the plugin's present value.
+    // Where the control is, from the headless editor at the plugin's present value.
+    let normalized =
+        |value: f64| ((value - param.min_value) / (param.max_value - param.min_value)) as f32;
     let initial_value = session
         .plugin
         .param_value_by_id(param.id)
         .expect("get_value");
-    let frame = control.headless_frame(initial_value as f32);
-    let (dial, knob) = locate_knob(&frame, control.label);
+    let frame = control.headless_frame(normalized(initial_value));
+    let (target, knob) = match control.control {
+        Control::Knob { label } => {
+            let (dial, knob) = locate_knob(&frame, label);
+            (dial, knob)
+        }
+        Control::Segment { text } => {
+            let segment = locate_segment(&frame, text);
+            (segment, segment)
+        }
+    };
     println!(
-        "knob \"{}\" ({}, CLAP ID {}): dial at {:?}, whole knob {:?} (window points)",
-        control.label, param.name, param.id, dial, knob
+        "{:?} ({}, CLAP ID {}): grabbed at {:?}, the control's rectangle {:?} (window points)",
+        control.control, param.name, param.id, target, knob
     );
 
     session.park_pointer().expect("park the pointer");
@@ -449,123 +653,39 @@ pub fn check_knob_in_real_editor(mut control: KnobUnderTest) {
     println!("idle for 0.5 s (silence): {idle_changes} pixels changed");
     assert_eq!(idle_changes, 0, "the window changes with nothing happening");
 
-    // --- editor → host: drag the dial up with the mouse.
+    // --- editor → host: drag the knob up, or click the segment, with the mouse.
     session.plugin.take_output_param_events();
-    let grab = dial.center();
-    session.pointer_to(grab).expect("pointer");
-    session
-        .run_for(Duration::from_millis(60))
-        .expect("host runs");
-    screen.press_button(1, true).expect("press");
-    session
-        .run_for(Duration::from_millis(60))
-        .expect("host runs");
-    let mut events = Vec::new();
-    // Each step waits for its value to reach the host before the next: a real hand is slower
-    // than XTEST, and egui drops the motion that arrives in the same frame as the release.
-    for step in 1..=DRAG_STEPS {
-        let lift = (DRAG_POINTS * step / DRAG_STEPS) as f32;
-        session
-            .pointer_to(grab - Vec2::new(0.0, lift))
-            .expect("pointer");
-        session
-            .run_until_event(&mut events, |event| {
-                matches!(event, ParamOutputEvent::Value { .. })
-            })
-            .unwrap_or_else(|error| panic!("drag step {step}: {error:#}"));
-    }
-    screen.press_button(1, false).expect("release");
-    session
-        .run_until_event(&mut events, |event| {
-            matches!(event, ParamOutputEvent::GestureEnd { .. })
-        })
-        .unwrap_or_else(|error| panic!("releasing the button: {error:#}"));
-    session
-        .run_for(Duration::from_millis(100))
-        .expect("host runs");
-    events.extend(session.plugin.take_output_param_events());
-    let values: Vec<f64> = events
-        .iter()
-        .filter_map(|event| match event {
-            ParamOutputEvent::Value { value, .. } => Some(*value),
-            _ => None,
-        })
-        .collect();
-    println!(
-        "drag of {DRAG_POINTS} px up in {DRAG_STEPS} steps: {} events reached the host: {} begin, \
-         {} values {:?}, {} end",
-        events.len(),
-        events
-            .iter()
-            .filter(|event| matches!(event, ParamOutputEvent::GestureBegin { .. }))
-            .count(),
-        values.len(),
-        values,
-        events
-            .iter()
-            .filter(|event| matches!(event, ParamOutputEvent::GestureEnd { .. }))
-            .count(),
-    );
-    let other_params: Vec<&ParamOutputEvent> = events
-        .iter()
-        .filter(|event| event.param_id() != param.id)
-        .collect();
-    assert!(
-        other_params.is_empty(),
-        "the drag touched other parameters: {other_params:?}"
-    );
-    assert_eq!(
-        events.first(),
-        Some(&ParamOutputEvent::GestureBegin { param_id: param.id }),
-        "the first event is the gesture begin"
-    );
-    assert_eq!(
-        events.last(),
-        Some(&ParamOutputEvent::GestureEnd { param_id: param.id }),
-        "the last event is the gesture end"
-    );
-    assert_eq!(
-        values.len(),
-        events.len() - 2,
-        "only values between begin and end: {events:?}"
-    );
-    assert!(!values.is_empty(), "no value reached the host");
-    let rising = std::iter::once(initial_value)
-        .chain(values.iter().copied())
-        .collect::<Vec<_>>()
-        .windows(2)
-        .all(|pair| pair[1] > pair[0]);
-    assert!(
-        rising,
-        "an upward drag sends rising values from {initial_value}: {values:?}"
-    );
-    let dragged_value = *values.last().expect("checked");
+    let sent_value = match control.control {
+        Control::Knob { .. } => drag_knob_up(&mut session, target.center(), &param, initial_value),
+        Control::Segment { text } => {
+            click_segment(&mut session, target.center(), &param, initial_value, text)
+        }
+    };
     let read_back = session
         .plugin
         .param_value_by_id(param.id)
         .expect("get_value");
-    let expected_travel = f64::from(DRAG_POINTS as f32 / DRAG_PIXELS_FULL_RANGE);
-    println!(
-        "value {initial_value:.4} → {dragged_value:.4} (travel {:.4}; {DRAG_POINTS} px at \
-         {DRAG_PIXELS_FULL_RANGE} px per full range is {expected_travel:.4}); get_value reads \
-         {read_back:.4}",
-        dragged_value - initial_value
-    );
+    println!("get_value reads {read_back:.4}");
     assert!(
-        (read_back - dragged_value).abs() < 1e-6,
-        "get_value reads {read_back}, the last value sent was {dragged_value}"
-    );
-    // The knob snaps every value to the parameter's step, so the travel may miss by a step.
-    assert!(
-        (dragged_value - initial_value - expected_travel).abs() < TRAVEL_TOLERANCE,
-        "the drag moved the value by {:.4}, expected {expected_travel:.4} ± {TRAVEL_TOLERANCE}",
-        dragged_value - initial_value
+        (read_back - sent_value).abs() < 1e-6,
+        "get_value reads {read_back}, the last value sent was {sent_value}"
     );
 
     // --- host → editor: automate the parameter from the host.
     session.park_pointer().expect("park the pointer");
     let (before, _) = session.settle(None).expect("settles after the drag");
-    let requested_value = if dragged_value < 0.5 { 0.9 } else { 0.1 };
+    let requested_value = if param.is_stepped() {
+        // Another choice: the first, or the last if the first is selected.
+        if sent_value == param.min_value {
+            param.max_value
+        } else {
+            param.min_value
+        }
+    } else if normalized(sent_value) < 0.5 {
+        0.9
+    } else {
+        0.1
+    };
     let automation_sent = Instant::now();
     session
         .process_block(&[ParamChange {
@@ -587,8 +707,8 @@ pub fn check_knob_in_real_editor(mut control: KnobUnderTest) {
     let changed = after.changed_pixels(&before);
 
     // Where the headless editor says the drawing depends on the value.
-    let headless_before = control.headless_frame(dragged_value as f32);
-    let headless_after = control.headless_frame(automated_value as f32);
+    let headless_before = control.headless_frame(normalized(sent_value));
+    let headless_after = control.headless_frame(normalized(automated_value));
     let expected_rects = changed_shape_rects(&headless_before.output, &headless_after.output);
     let inside =
         |rect: &Rect, (x, y): (i32, i32)| rect.contains(Pos2::new(x as f32 + 0.5, y as f32 + 0.5));
@@ -597,7 +717,7 @@ pub fn check_knob_in_real_editor(mut control: KnobUnderTest) {
     let predicted_area = window_pixels
         .filter(|&pixel| expected_rects.iter().any(|rect| inside(rect, pixel)))
         .count();
-    let in_knob = changed
+    let in_control = changed
         .iter()
         .filter(|&&pixel| inside(&knob.expand(ANTIALIAS_MARGIN), pixel))
         .count();
@@ -617,14 +737,14 @@ pub fn check_knob_in_real_editor(mut control: KnobUnderTest) {
             })
     };
     println!(
-        "host automation {dragged_value:.4} → {automated_value:.4} (sent {requested_value}): \
+        "host automation {sent_value:.4} → {automated_value:.4} (sent {requested_value}): \
          window settled {reaction:.2?} after the block ({:.2?} wall); {} pixels changed, \
-         bounding box {:?} (x0, y0, x1, y1); {in_knob} inside the knob {:?}, {} outside it",
+         bounding box {:?} (x0, y0, x1, y1); {in_control} inside the control {:?}, {} outside it",
         automation_sent.elapsed(),
         changed.len(),
         bounding_box(&changed),
         knob,
-        changed.len() - in_knob,
+        changed.len() - in_control,
     );
     println!(
         "headless editor: {} shapes differ between the two values, covering {predicted_area} px \
@@ -635,7 +755,7 @@ pub fn check_knob_in_real_editor(mut control: KnobUnderTest) {
         unexpected.len(),
         bounding_box(&unexpected),
     );
-    assert!(in_knob > 0, "the knob did not change on screen");
+    assert!(in_control > 0, "the control did not change on screen");
     assert!(
         unexpected.is_empty(),
         "{} pixels changed where the editor's drawing does not depend on the value (box {:?})",

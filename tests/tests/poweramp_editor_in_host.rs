@@ -11,7 +11,7 @@ use gainstage_poweramp::meters::PowerAmpMeters;
 use gainstage_poweramp::params::PowerAmpParams;
 use gainstage_tests::Plugin;
 use gainstage_tests::editor_check::{
-    KnobUnderTest, check_knob_in_real_editor, host_set_normalized,
+    Control, ControlUnderTest, check_control_in_real_editor, host_set_normalized,
 };
 use gainstage_ui::egui::Vec2;
 use nice_plug::prelude::Param;
@@ -21,10 +21,10 @@ fn poweramp_wattage_knob_drag_reaches_the_host_as_one_gesture_and_host_automatio
  {
     let params = Arc::new(PowerAmpParams::default());
     let mut view = PowerAmpView::new(params.clone(), Arc::new(PowerAmpMeters::default()), None);
-    check_knob_in_real_editor(KnobUnderTest {
+    check_control_in_real_editor(ControlUnderTest {
         plugin: Plugin::PowerAmp,
         param_name: params.wattage.name().to_owned(),
-        label: "Wattage",
+        control: Control::Knob { label: "Wattage" },
         window_size: Vec2::new(DEFAULT_SIZE.width as f32, DEFAULT_SIZE.height as f32),
         set_value: Box::new(move |normalized| {
             host_set_normalized(&params.wattage, normalized);
