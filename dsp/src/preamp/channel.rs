@@ -1,7 +1,8 @@
 //! One channel of the preamp: the whole signal path with its smoothing and cross-fades.
 //!
 //! ```text
-//! in → phase → source loading → input calibration (volts) ─┬→ upsample → model(s)
+//! in → phase → source loading → input calibration (volts) → colour input transformer
+//!    (while Colour is active) ─┬→ upsample → model(s)
 //!    → ADAA droop compensation → downsample
 //!                                                             (models cross-fade on a switch)
 //!    → colour output stage (while Colour is active) → DC blocker → volts to samples
@@ -13,7 +14,7 @@
 use realfft::num_complex::Complex64;
 
 use super::calibration::{InputType, input_volts_per_unit, output_units_per_volt};
-use super::colour::{self, ColourOutput};
+use super::colour::{self, ColourInput, ColourOutput};
 use super::level_match::LevelMatch;
 use super::model::{ModelSet, PreampModel};
 use super::oversampled::{GainGlide, OversampledSection};
@@ -221,6 +222,7 @@ pub struct PreampChannel {
     oversampled: OversampledSection,
     level_match: LevelMatch,
     colour_share: LinearRamp,
+    colour_input: ColourInput,
     colour_output: ColourOutput,
     source: SourceFilter,
     dc_blocker: DcBlocker,
@@ -263,6 +265,7 @@ impl PreampChannel {
             ),
             level_match: level_match.clone(),
             colour_share: LinearRamp::default(),
+            colour_input: ColourInput::new(sample_rate),
             colour_output: ColourOutput::new(sample_rate),
             source: SourceFilter::new(
                 settings.voicing.source_load(
@@ -430,13 +433,17 @@ impl PreampChannel {
     }
 
     /// The host-rate input side of one chunk (sanitising, the dry copy, polarity, source loading,
-    /// input calibration); returns the model gain's glide over the chunk.
+    /// input calibration, the colour model's input transformer); returns the model gain's glide
+    /// over the chunk.
     fn begin_chunk(&mut self, chunk: &mut [f32]) -> GainGlide {
         for sample in chunk.iter_mut() {
             *sample = sanitize(*sample);
         }
         self.dry_delay.process_chunk(chunk, &mut self.dry_scratch);
         self.process_input_side(chunk);
+        // The colour model's input transformer runs here, at the host rate; the ramp is advanced
+        // by `process_colour_output`.
+        self.colour_input.process_chunk(chunk, self.colour_share);
         // Per-chunk model gain (the smoother advances by the chunk length); while it moves, the
         // model glides from the last chunk's value to this one's over the chunk
         // (`ModelStage::process_with_gain`), so a gain move has no steps at chunk boundaries.
@@ -534,6 +541,7 @@ impl PreampChannel {
         self.oversampler.reset();
         self.oversampled.reset();
         self.colour_share.settle(self.colour_share.target());
+        self.colour_input.reset();
         self.colour_output.reset();
         self.source.reset();
         self.dc_blocker.reset();

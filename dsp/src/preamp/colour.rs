@@ -2,10 +2,13 @@
 //!
 //! Signal path: input transformer (flux-domain saturation, [`TransformerStage`]) → a class-A
 //! common-emitter transistor stage → output transformer → the model's own voicing EQ (a gentle low
-//! end weight and a presence lift). The input transformer and the transistor run at the
-//! oversampled rate ([`ColourModel`]); the output transformer and the voicing, whose distortion
-//! products are far below their aliasing limit, run at the host rate after the downsampler
-//! ([`ColourOutput`]).
+//! end weight and a presence lift). Only the transistor runs at the oversampled rate
+//! ([`ColourModel`]). Both transformers run at the host rate: the input transformer before the
+//! upsampler ([`ColourInput`]), the output transformer and the voicing after the downsampler
+//! ([`ColourOutput`]). A transformer saturates on flux, the integral of the voltage, so its
+//! distortion falls about 12 dB per octave of frequency (see [`crate::shape::transformer`]): at
+//! 7 kHz its harmonics that would fold back are far below the aliasing limit, while the bass,
+//! where it does distort, is where a rate of 48 kHz changes nothing.
 //!
 //! Class-A stage (Sedra & Smith, "Microelectronic Circuits", common-emitter amplifier with emitter
 //! degeneration): the emitter current solves `v = V_T·ln(i/I_q) + R_e·(i − I_q)` for the AC base
@@ -21,6 +24,7 @@ use std::sync::OnceLock;
 use super::model::ModelStage;
 use crate::Processor;
 use crate::filter::biquad::Biquad;
+use crate::ramp::LinearRamp;
 use crate::shape::adaa::{Adaa, TabulatedCurve};
 use crate::shape::solve::root_of_increasing;
 use crate::shape::transformer::{CoreLaw, TransformerSettings, TransformerStage};
@@ -140,6 +144,23 @@ impl Processor for ClassAStage {
     fn process_sample(&mut self, input: f32) -> f32 {
         self.adaa.process(&self.transfer, f64::from(input)) as f32
     }
+
+    fn process_block(&mut self, block: &mut [f32]) {
+        self.process_block_with_drive(block, 1.0);
+    }
+}
+
+impl ClassAStage {
+    /// [`ClassAStage::process_sample`] of each sample times `base_drive` (base volts per unit),
+    /// with the ADAA memory in locals, so nothing goes through memory between samples.
+    #[inline]
+    fn process_block_with_drive(&mut self, block: &mut [f32], base_drive: f32) {
+        let mut adaa = self.adaa;
+        for sample in block.iter_mut() {
+            *sample = adaa.process(&self.transfer, f64::from(*sample * base_drive)) as f32;
+        }
+        self.adaa = adaa;
+    }
 }
 
 fn colour_transformer_settings() -> TransformerSettings {
@@ -225,20 +246,79 @@ pub fn model_response(sample_rate: f32, frequency_hz: f64) -> Complex64 {
     ColourResponse::new(sample_rate).at(frequency_hz)
 }
 
-/// The oversampled part of the colour model: input transformer and class-A stage.
+/// The host-rate input side of the colour model: the input transformer, run before the
+/// upsampler. Its input is the voltage at the preamp's input terminals, its output the secondary
+/// voltage that [`ColourModel`] takes.
+#[derive(Clone, Debug)]
+pub struct ColourInput {
+    input_transformer: TransformerStage,
+}
+
+impl ColourInput {
+    /// Builds the input transformer for `sample_rate` Hz.
+    pub fn new(sample_rate: f32) -> Self {
+        let mut input = Self {
+            input_transformer: colour_transformer(),
+        };
+        input.prepare(sample_rate, 0);
+        input
+    }
+
+    /// Processes one chunk as the colour model's input side, blended with the chunk as it came by
+    /// the colour model's share of the output: `share` is a copy of the ramp the channel fades the
+    /// colour stages with, advanced here once per sample as the channel advances its own on the
+    /// output side. While the share is 0 the transformer rests; once it has faded out to 0 the
+    /// transformer is cleared, to start clean when it is next faded in.
+    pub fn process_chunk(&mut self, chunk: &mut [f32], mut share: LinearRamp) {
+        if share.is_ramping() {
+            for sample in chunk.iter_mut() {
+                let colour_share = share.advance();
+                if colour_share > 0.0 {
+                    let secondary = self.input_transformer.process_sample(*sample);
+                    *sample += colour_share * (secondary - *sample);
+                }
+            }
+            if !share.is_ramping() && share.value() == 0.0 {
+                self.reset();
+            }
+        } else if share.value() > 0.0 {
+            self.process_block(chunk);
+        }
+    }
+}
+
+impl Processor for ColourInput {
+    fn prepare(&mut self, sample_rate: f32, max_block: usize) {
+        self.input_transformer.prepare(sample_rate, max_block);
+    }
+
+    fn reset(&mut self) {
+        self.input_transformer.reset();
+    }
+
+    #[inline]
+    fn process_sample(&mut self, input: f32) -> f32 {
+        self.input_transformer.process_sample(input)
+    }
+
+    fn process_block(&mut self, block: &mut [f32]) {
+        self.input_transformer.process_block(block);
+    }
+}
+
+/// The oversampled part of the colour model: the class-A stage, driven by the input transformer's
+/// secondary ([`ColourInput`], at the host rate before the upsampler).
 #[derive(Clone, Debug)]
 pub struct ColourModel {
-    input_transformer: TransformerStage,
     class_a: ClassAStage,
     /// Base volts per transformer-secondary volt.
     base_drive: f32,
 }
 
 impl ColourModel {
-    /// Builds the transformer and the transistor stage.
+    /// Builds the transistor stage.
     pub fn new() -> Self {
         Self {
-            input_transformer: colour_transformer(),
             class_a: ClassAStage::new(),
             base_drive: 1.0,
         }
@@ -256,8 +336,8 @@ impl ModelStage for ColourModel {
         self.base_drive = (f64::from(gain) / class_a_small_signal_gain()) as f32;
     }
 
-    /// The gain sits after the input transformer (the base drive of the class-A stage), so a
-    /// glide ramps the base drive per sample rather than the transformer's input.
+    /// The gain is the class-A stage's base drive (it sits after the input transformer): a glide
+    /// ramps the base drive per sample.
     fn process_with_gain(&mut self, block: &mut [f32], start_gain: f32, end_gain: f32) {
         if start_gain == end_gain {
             self.set_gain(end_gain);
@@ -277,19 +357,21 @@ impl ModelStage for ColourModel {
 
 impl Processor for ColourModel {
     fn prepare(&mut self, sample_rate: f32, max_block: usize) {
-        self.input_transformer.prepare(sample_rate, max_block);
         self.class_a.prepare(sample_rate, max_block);
     }
 
     fn reset(&mut self) {
-        self.input_transformer.reset();
         self.class_a.reset();
     }
 
     #[inline(always)]
-    fn process_sample(&mut self, input: f32) -> f32 {
-        let secondary = self.input_transformer.process_sample(input);
+    fn process_sample(&mut self, secondary: f32) -> f32 {
         self.class_a.process_sample(secondary * self.base_drive)
+    }
+
+    fn process_block(&mut self, block: &mut [f32]) {
+        self.class_a
+            .process_block_with_drive(block, self.base_drive);
     }
 }
 

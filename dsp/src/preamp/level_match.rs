@@ -28,7 +28,7 @@ use realfft::num_complex::Complex64;
 
 use super::calibration::{input_volts_per_unit, output_units_per_volt};
 use super::channel::{ChannelSettings, DC_BLOCKER_HZ};
-use super::colour::{ColourOutput, ColourResponse};
+use super::colour::{ColourInput, ColourOutput, ColourResponse};
 use super::model::{ModelSet, PreampModel};
 use super::source::SourceFilter;
 use super::tone::ToneResponse;
@@ -275,6 +275,7 @@ fn rms(signal: &[f32]) -> f64 {
 struct CalibrationBench {
     models: ModelSet,
     oversampler: Oversampler,
+    colour_input: ColourInput,
     colour_output: ColourOutput,
 }
 
@@ -287,6 +288,7 @@ impl CalibrationBench {
         Self {
             models,
             oversampler,
+            colour_input: ColourInput::new(CALIBRATION_RATE),
             colour_output: ColourOutput::new(CALIBRATION_RATE),
         }
     }
@@ -309,6 +311,11 @@ impl CalibrationBench {
             .iter()
             .map(|&sample| (f64::from(sample) * input_rms_volts) as f32)
             .collect();
+        if model == PreampModel::Colour {
+            // The input transformer runs at the host rate, before the upsampler.
+            self.colour_input.reset();
+            self.colour_input.process_block(&mut signal);
+        }
         let high_rate = self.oversampler.upsample(&signal);
         stage.process_block(high_rate);
         self.oversampler.downsample(&mut signal);

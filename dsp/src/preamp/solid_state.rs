@@ -55,4 +55,12 @@ impl Processor for SolidStateModel {
     fn process_sample(&mut self, input: f32) -> f32 {
         self.stage.process_sample(input * self.input_scale)
     }
+
+    fn process_block(&mut self, block: &mut [f32]) {
+        let input_scale = self.input_scale;
+        for sample in block.iter_mut() {
+            *sample *= input_scale;
+        }
+        self.stage.process_block(block);
+    }
 }

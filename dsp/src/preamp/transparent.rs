@@ -184,4 +184,20 @@ impl Processor for TransparentModel {
             output
         }
     }
+
+    /// [`TransparentModel::process_sample`] over a block: the input scale, the output stage's
+    /// block loop, then the noise (when on) in a loop of its own.
+    fn process_block(&mut self, block: &mut [f32]) {
+        let input_scale = self.input_scale;
+        for sample in block.iter_mut() {
+            *sample *= input_scale;
+        }
+        self.stage.process_block(block);
+        if self.noise_rms_volts > 0.0 {
+            let noise_rms_volts = self.noise_rms_volts;
+            for sample in block.iter_mut() {
+                *sample += noise_rms_volts * self.unit_noise();
+            }
+        }
+    }
 }

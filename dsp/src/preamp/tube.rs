@@ -184,4 +184,40 @@ impl Processor for TubeModel {
         let double = self.second.process_sample(plate) * self.second_output_scale;
         single + self.second_stage_amount * (double - single)
     }
+
+    /// [`TubeModel::process_sample`] with the one-or-two-stage decision taken once per block and
+    /// each stage run over the whole block ([`TriodeStage`]'s block loop keeps its states in
+    /// registers). The same arithmetic as per sample, in the same order.
+    fn process_block(&mut self, block: &mut [f32]) {
+        let output_per_plate = OUTPUT_VOLTS_PER_PLATE_VOLT as f32;
+        let makeup = self.single_stage_makeup;
+        self.first.process_block(block);
+        if self.second_stage_amount <= 0.0 {
+            if self.second_stage_running {
+                self.second.reset();
+                self.second_stage_running = false;
+            }
+            for sample in block.iter_mut() {
+                *sample = -*sample * output_per_plate * makeup;
+            }
+            return;
+        }
+        self.second_stage_running = true;
+        self.second.set_drive(self.interstage);
+        let (amount, second_scale) = (self.second_stage_amount, self.second_output_scale);
+        let mut second_plates = [0.0_f32; SECOND_STAGE_CHUNK];
+        for plates in block.chunks_mut(SECOND_STAGE_CHUNK) {
+            let second_plates = &mut second_plates[..plates.len()];
+            second_plates.copy_from_slice(plates);
+            self.second.process_block(second_plates);
+            for (sample, second_plate) in plates.iter_mut().zip(second_plates.iter()) {
+                let single = -*sample * output_per_plate * makeup;
+                let double = *second_plate * second_scale;
+                *sample = single + amount * (double - single);
+            }
+        }
+    }
 }
+
+/// Samples per pass of the second stage in [`TubeModel`]'s block loop (a stack buffer).
+const SECOND_STAGE_CHUNK: usize = 64;

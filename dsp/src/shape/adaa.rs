@@ -278,13 +278,20 @@ impl TabulatedCurve {
         (antiderivative, GridPoint { index, fraction: t })
     }
 
+    /// The highest input [`Adaa::process_in_range`] accepts: half a grid step below
+    /// [`TabulatedCurve::input_max`], so that the grid position of any input up to it stays
+    /// below the segment count whatever the rounding.
+    pub fn in_range_max(&self) -> f64 {
+        self.input_min + (self.segment_count_as_float - 0.5) * self.step
+    }
+
     /// Number of grid segments.
     pub fn segment_count(&self) -> usize {
         self.segments.len()
     }
 
     /// The antiderivative `F(input)`, exact integral of [`TabulatedCurve::value`].
-    #[inline]
+    #[inline(always)]
     pub fn antiderivative(&self, input: f64) -> f64 {
         let position = (input - self.input_min) * self.inverse_step;
         if position >= 0.0 && position < self.segment_count_as_float {
@@ -353,11 +360,31 @@ impl Adaa {
         (output, point)
     }
 
+    /// [`Adaa::process_inside`] for an `input` the caller has already clamped into
+    /// `[curve.input_min(), curve.in_range_max()]` (which also removes NaN): the grid position
+    /// needs no second clamp, two instructions fewer per sample on the audio path.
+    #[inline(always)]
+    pub fn process_in_range(&mut self, curve: &TabulatedCurve, input: f64) -> (f64, GridPoint) {
+        debug_assert!(input >= curve.input_min && input <= curve.in_range_max());
+        let position = (input - curve.input_min) * curve.inverse_step;
+        let (index, c, t) = curve.indexed_segment_at(position);
+        let antiderivative = c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * c[4])));
+        let difference = input - self.previous_input;
+        let output = if difference.abs() > curve.ill_conditioned_width {
+            (antiderivative - self.previous_antiderivative) / difference
+        } else {
+            curve.value(0.5 * (input + self.previous_input))
+        };
+        self.previous_input = input;
+        self.previous_antiderivative = antiderivative;
+        (output, GridPoint { index, fraction: t })
+    }
+
     /// One step of first-order ADAA of `curve` at `input` (which must be finite).
     ///
     /// Returns the mean of `f` over the segment from the previous input to `input`; for
     /// (nearly) equal inputs, `f` at their midpoint.
-    #[inline]
+    #[inline(always)]
     pub fn process(&mut self, curve: &TabulatedCurve, input: f64) -> f64 {
         let antiderivative = curve.antiderivative(input);
         let difference = input - self.previous_input;

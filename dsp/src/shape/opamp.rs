@@ -153,4 +153,16 @@ impl Processor for OpAmpStage {
         let ideal = f64::from(sanitize(input)) * self.input_scale;
         (self.adaa.process(&self.curve, ideal) * self.output_scale) as f32
     }
+
+    /// [`OpAmpStage::process_sample`] over a block with the ADAA memory and the scales in
+    /// locals, so nothing goes through memory between samples; the same arithmetic.
+    fn process_block(&mut self, block: &mut [f32]) {
+        let (input_scale, output_scale) = (self.input_scale, self.output_scale);
+        let mut adaa = self.adaa;
+        for sample in block.iter_mut() {
+            let ideal = f64::from(sanitize(*sample)) * input_scale;
+            *sample = (adaa.process(&self.curve, ideal) * output_scale) as f32;
+        }
+        self.adaa = adaa;
+    }
 }

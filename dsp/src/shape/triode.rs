@@ -243,7 +243,8 @@ impl TriodeCircuit {
 }
 
 /// Input range of the transfer table (node-A volts); beyond it the plate is flat (cutoff below,
-/// grid conduction holding the grid above), so the node voltage is clamped there.
+/// grid conduction holding the grid above), so the node voltage is clamped there (the top end
+/// to half a grid step below it, [`TabulatedCurve::in_range_max`]).
 const NODE_RANGE: (f64, f64) = (-64.0, 96.0);
 /// Segments of the transfer table: 0.078 V steps.
 const TRANSFER_SEGMENTS: usize = 2048;
@@ -259,6 +260,8 @@ pub struct TriodeStage {
     /// Grid current per transfer segment: `[amperes at the segment start, change across it]`.
     grid_current: Vec<[f64; 2]>,
     small_signal_gain: f64,
+    /// Highest node voltage on the audio path: the table's [`TabulatedCurve::in_range_max`].
+    node_max: f64,
     drive: f64,
     // Per-rate coefficients.
     step_per_capacitance: f64,
@@ -312,12 +315,14 @@ impl TriodeStage {
             })
             .collect();
         let small_signal_gain = transfer.slope(0.0);
+        let node_max = transfer.in_range_max();
         let mut stage = Self {
             circuit,
             quiescent,
             transfer,
             grid_current,
             small_signal_gain,
+            node_max,
             drive: 1.0,
             step_per_capacitance: 0.0,
             grid_leak_conductance: 1.0 / circuit.grid_leak,
@@ -376,8 +381,11 @@ impl TriodeStage {
 
     #[inline(always)]
     fn grid_current_at(&self, point: GridPoint) -> f64 {
-        // The grid point comes from the transfer table, which has exactly as many segments.
-        let [at_start, change] = self.grid_current[point.index];
+        debug_assert_eq!(self.grid_current.len(), self.transfer.segment_count());
+        // SAFETY: the grid point comes from the transfer table (`index < segment_count`), and
+        // `grid_current` has one entry per transfer segment (built so in `with_circuit`, never
+        // resized).
+        let [at_start, change] = unsafe { *self.grid_current.get_unchecked(point.index) };
         at_start + change * point.fraction
     }
 }
@@ -396,7 +404,7 @@ impl Processor for TriodeStage {
         // At rest the grid current (picoamperes at Vgk = −Vk) is below the conduction floor, so
         // the capacitor holds node A at exactly 0 V and the plate at its quiescent voltage.
         self.coupling_voltage = 0.0;
-        self.adaa.settle(&self.transfer, 0.0);
+        self.adaa = Adaa::settled_at(&self.transfer, 0.0);
         self.previous_plate = self.transfer.value(0.0);
         self.output = 0.0;
     }
@@ -409,8 +417,9 @@ impl Processor for TriodeStage {
         output as f32
     }
 
-    /// The per-sample update with the slow states held in locals, flushed of tiny values once per
-    /// block rather than per sample.
+    /// The per-sample update with every state (the ADAA memory among them) held in locals, so
+    /// that nothing goes through memory between samples; the slow states are flushed of tiny
+    /// values once per block rather than per sample.
     fn process_block(&mut self, block: &mut [f32]) {
         let mut state = self.running_state();
         for sample in block.iter_mut() {
@@ -420,9 +429,10 @@ impl Processor for TriodeStage {
     }
 }
 
-/// The slow states of [`TriodeStage`], copied into locals while a block runs.
+/// The states of [`TriodeStage`], copied into locals while a block runs.
 #[derive(Clone, Copy)]
 struct RunningState {
+    adaa: Adaa,
     coupling_voltage: f64,
     previous_plate: f64,
     output: f64,
@@ -432,6 +442,7 @@ impl TriodeStage {
     #[inline(always)]
     fn running_state(&self) -> RunningState {
         RunningState {
+            adaa: self.adaa,
             coupling_voltage: self.coupling_voltage,
             previous_plate: self.previous_plate,
             output: self.output,
@@ -440,6 +451,7 @@ impl TriodeStage {
 
     #[inline(always)]
     fn store_state(&mut self, state: RunningState) {
+        self.adaa = state.adaa;
         self.coupling_voltage = flush_tiny(state.coupling_voltage);
         self.previous_plate = state.previous_plate;
         self.output = flush_tiny(state.output);
@@ -447,14 +459,14 @@ impl TriodeStage {
 
     /// One sample: grid node, ADAA plate transfer, coupling-capacitor charge, output coupling.
     #[inline(always)]
-    fn step(&mut self, state: &mut RunningState, input: f32) -> f64 {
+    fn step(&self, state: &mut RunningState, input: f32) -> f64 {
         // No `sanitize` needed: `max`/`min` map NaN to the range's low end and ±∞ or huge values
         // to its ends, so hostile input only ever reaches the table's flat extremes.
         let source = f64::from(input) * self.drive;
         let node = (source - state.coupling_voltage)
             .max(NODE_RANGE.0)
-            .min(NODE_RANGE.1);
-        let (plate, point) = self.adaa.process_inside(&self.transfer, node);
+            .min(self.node_max);
+        let (plate, point) = state.adaa.process_in_range(&self.transfer, node);
 
         // Coupling capacitor: grid-leak current plus grid current (zero unless the grid conducts).
         let current = node * self.grid_leak_conductance + self.grid_current_at(point);
