@@ -23,7 +23,8 @@ use std::sync::OnceLock;
 
 use super::model::ModelStage;
 use crate::Processor;
-use crate::filter::biquad::Biquad;
+use crate::filter::biquad::{Biquad, BiquadCoefficients};
+use crate::filter::{flush_state, state_is_sane};
 use crate::ramp::LinearRamp;
 use crate::shape::adaa::{Adaa, TabulatedCurve};
 use crate::shape::solve::root_of_increasing;
@@ -281,8 +282,12 @@ impl ColourInput {
             if !share.is_ramping() && share.value() == 0.0 {
                 self.reset();
             }
-        } else if share.value() > 0.0 {
-            self.process_block(chunk);
+        } else if share.value() > 0.0
+            && !self
+                .input_transformer
+                .process_sanitised_block_then(chunk, |secondary| secondary)
+        {
+            chunk.fill(0.0);
         }
     }
 }
@@ -379,8 +384,54 @@ impl Processor for ColourModel {
 #[derive(Clone, Debug)]
 pub struct ColourOutput {
     output_transformer: TransformerStage,
+    /// The voicing's low shelf; its design and response (the recursion runs in [`VoicingState`]).
     low_shelf: Biquad,
+    /// The voicing's presence bell; its design and response.
     presence: Biquad,
+    voicing: VoicingState,
+}
+
+/// The two voicing biquads' recursion (transposed direct form II, as [`Biquad`] runs it), fused
+/// into the output transformer's loop: the signal stays in `f64` from the transformer to the end of
+/// the voicing, and the states are checked (flushed below the denormal floor, reset if not finite)
+/// once per block.
+#[derive(Clone, Copy, Debug, Default)]
+struct VoicingState {
+    /// `[state 1, state 2]` of the low shelf, then of the presence bell.
+    states: [[f64; 2]; 2],
+}
+
+impl VoicingState {
+    /// One sample through both biquads.
+    #[inline(always)]
+    fn step(&mut self, coefficients: &[BiquadCoefficients; 2], input: f64) -> f64 {
+        let mut signal = input;
+        for (state, c) in self.states.iter_mut().zip(coefficients) {
+            let output = c.b0 * signal + state[0];
+            state[0] = c.b1 * signal - c.a1 * output + state[1];
+            state[1] = c.b2 * signal - c.a2 * output;
+            signal = output;
+        }
+        signal
+    }
+
+    /// The once-per-block check: tiny states to zero; a state that is not finite (or absurdly
+    /// large) resets both filters and reports it, so the caller silences the block.
+    fn settle_block(&mut self) -> bool {
+        let sane = self
+            .states
+            .iter()
+            .flatten()
+            .all(|&state| state_is_sane(state));
+        if sane {
+            for state in self.states.iter_mut().flatten() {
+                *state = flush_state(*state);
+            }
+        } else {
+            *self = Self::default();
+        }
+        sane
+    }
 }
 
 impl ColourOutput {
@@ -390,6 +441,7 @@ impl ColourOutput {
             output_transformer: colour_transformer(),
             low_shelf: voicing_low_shelf(sample_rate),
             presence: voicing_presence(sample_rate),
+            voicing: VoicingState::default(),
         };
         output.prepare(sample_rate, 0);
         output
@@ -403,6 +455,10 @@ impl ColourOutput {
         let transformer = s / (s + transformer_corner);
         transformer * self.low_shelf.response(frequency_hz) * self.presence.response(frequency_hz)
     }
+
+    fn voicing_coefficients(&self) -> [BiquadCoefficients; 2] {
+        [self.low_shelf.coefficients(), self.presence.coefficients()]
+    }
 }
 
 impl Processor for ColourOutput {
@@ -410,24 +466,38 @@ impl Processor for ColourOutput {
         self.output_transformer.prepare(sample_rate, max_block);
         self.low_shelf.prepare(sample_rate, max_block);
         self.presence.prepare(sample_rate, max_block);
+        self.voicing = VoicingState::default();
     }
 
     fn reset(&mut self) {
         self.output_transformer.reset();
-        self.low_shelf.reset();
-        self.presence.reset();
+        self.voicing = VoicingState::default();
     }
 
     #[inline]
     fn process_sample(&mut self, input: f32) -> f32 {
-        let secondary = self.output_transformer.process_sample(input);
-        self.presence
-            .process_sample(self.low_shelf.process_sample(secondary))
+        let mut block = [input];
+        self.process_block(&mut block);
+        block[0]
     }
 
+    /// Transformer and voicing in one loop, with no guard per sample: the transformer's flux and
+    /// the voicing's states are checked once per block instead
+    /// ([`TransformerStage::process_sanitised_block_then`]), and a block that carried NaN,
+    /// infinities or absurd levels resets the stage and comes out silent.
     fn process_block(&mut self, block: &mut [f32]) {
-        self.output_transformer.process_block(block);
-        self.low_shelf.process_block(block);
-        self.presence.process_block(block);
+        let coefficients = self.voicing_coefficients();
+        let mut voicing = self.voicing;
+        let transformer_sane = self
+            .output_transformer
+            .process_sanitised_block_then(block, |secondary| {
+                voicing.step(&coefficients, secondary)
+            });
+        self.voicing = voicing;
+        let voicing_sane = self.voicing.settle_block();
+        if !(transformer_sane && voicing_sane) {
+            self.reset();
+            block.fill(0.0);
+        }
     }
 }

@@ -305,6 +305,61 @@ impl TabulatedCurve {
     }
 }
 
+impl TabulatedCurve {
+    /// The curve `f` alone, for a stage that reads it without ADAA ([`CurveValues`]).
+    pub fn values(&self) -> CurveValues {
+        CurveValues {
+            input_min: self.input_min,
+            inverse_step: self.inverse_step,
+            segment_count_as_float: self.segment_count_as_float,
+            segments: self
+                .segments
+                .iter()
+                .map(|c| [c[1], 2.0 * c[2], 3.0 * c[3], 4.0 * c[4]])
+                .collect(),
+            low_edge: self.low_edge,
+            high_edge: self.high_edge,
+        }
+    }
+}
+
+/// The curve `f` of a [`TabulatedCurve`] without its antiderivative, for stages that only read
+/// `f` (a transformer's implicit step): per segment the derivative of `F`'s quartic with its
+/// integer factors already applied, so a lookup is a cubic in four multiply-adds on 32-byte rows.
+/// [`CurveValues::value`] returns exactly what [`TabulatedCurve::value`] does.
+#[derive(Clone, Debug)]
+pub struct CurveValues {
+    input_min: f64,
+    inverse_step: f64,
+    segment_count_as_float: f64,
+    /// Per segment `[c₁, 2c₂, 3c₃, 4c₄]` of the antiderivative's coefficients `c`:
+    /// `f = (c₁ + 2c₂·t + 3c₃·t² + 4c₄·t³) / step`.
+    segments: Vec<[f64; 4]>,
+    low_edge: CurveEdge,
+    high_edge: CurveEdge,
+}
+
+impl CurveValues {
+    /// The interpolated curve `f(input)`, linear beyond the table with the end slopes.
+    #[inline(always)]
+    pub fn value(&self, input: f64) -> f64 {
+        let position = (input - self.input_min) * self.inverse_step;
+        if position >= 0.0 && position < self.segment_count_as_float {
+            // SAFETY: 0 ≤ position < segment_count < i32::MAX (checked above and when the
+            // table was built), so the truncation is representable and in bounds.
+            let index = unsafe { position.to_int_unchecked::<i32>() };
+            let t = position - f64::from(index);
+            // SAFETY: as above, 0 ≤ index < segment_count = segments.len().
+            let d = unsafe { self.segments.get_unchecked(index as usize) };
+            (d[0] + t * (d[1] + t * (d[2] + t * d[3]))) * self.inverse_step
+        } else if position < 0.0 {
+            self.low_edge.value(input)
+        } else {
+            self.high_edge.value(input)
+        }
+    }
+}
+
 /// Where an input fell on a [`TabulatedCurve`]'s grid: segment index and fraction into it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GridPoint {
@@ -443,6 +498,20 @@ mod tests {
         assert!((table.value(3.0) - 2.0 / 3.0).abs() < 1e-12);
         // Below x = −1 the same by symmetry: F is even.
         assert!((table.antiderivative(-3.0) - at_three).abs() < 1e-12);
+    }
+
+    #[test]
+    fn curve_values_read_exactly_what_the_curve_reads() {
+        let table = cubic_curve();
+        let values = table.values();
+        let mismatches = (0..=400)
+            .map(|index| -2.0 + index as f64 * 0.01)
+            .filter(|&x| values.value(x).to_bits() != table.value(x).to_bits())
+            .count();
+        assert_eq!(
+            mismatches, 0,
+            "CurveValues::value differs from TabulatedCurve::value at {mismatches} of 401 points"
+        );
     }
 
     #[test]

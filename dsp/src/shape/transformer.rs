@@ -31,17 +31,18 @@
 //! Discretisation: backward Euler, which for the monotone `g` is unconditionally stable. With the
 //! flux predictor `p[n] = λ[n−1] + T·v[n]` the implicit step `λ[n] = p[n] − T·R·g(λ[n])` has the
 //! static solution `i[n] = J(p[n])`, `J = g(p − T·R·J)`, tabulated in `prepare` for the sample
-//! period `T` (a [`TabulatedCurve`] with exact slopes). Per sample: one table lookup. The
-//! nonlinearity acts on the flux, which is the integral of the signal, so its harmonics are
-//! already attenuated by 1/frequency and aliasing is far below that of the other stages; no ADAA
-//! is applied (its half-sample delay would sit inside the implicit loop).
+//! period `T` (a [`TabulatedCurve`] with exact slopes, read through its [`CurveValues`]). Per
+//! sample: one table lookup. The nonlinearity acts on the flux, which is the integral of the
+//! signal, so its harmonics are already attenuated by 1/frequency and aliasing is far below that
+//! of the other stages; no ADAA is applied (its half-sample delay would sit inside the implicit
+//! loop).
 //!
 //! Calibration: the reference part (core size 1, L0 = 20 H, source 200 Ω + winding 50 Ω) gives
 //! about 0.03 % THD at +26 dBu (21.9 V peak), 60 Hz, the figure DESIGN.md states for a good line
 //! transformer; the 1 % point at 20 Hz is about +33 dBu. Level mapping: `process_sample` takes
 //! the primary voltage in volts and returns the secondary voltage in volts (1:1).
 
-use super::adaa::TabulatedCurve;
+use super::adaa::{CurveValues, TabulatedCurve};
 use super::solve::root_of_increasing;
 use crate::Processor;
 use crate::guard::sanitize;
@@ -152,7 +153,7 @@ pub struct TransformerStage {
     core: CoreLaw,
     sample_period: f64,
     series_resistance: f64,
-    current_of_predictor: TabulatedCurve,
+    current_of_predictor: CurveValues,
     flux: f64,
 }
 
@@ -180,9 +181,9 @@ impl TransformerStage {
     /// Tabulates `J(p)`, the backward-Euler magnetising current for a flux predictor `p`; each
     /// (core, sample period, resistance) is solved once per process and then copied, since every
     /// channel and quality of a plugin asks for the same few tables on every activation.
-    fn predictor_table(core: CoreLaw, sample_period: f64, resistance: f64) -> TabulatedCurve {
+    fn predictor_table(core: CoreLaw, sample_period: f64, resistance: f64) -> CurveValues {
         type Key = [u64; 5];
-        static SOLVED: Mutex<Vec<(Key, TabulatedCurve)>> = Mutex::new(Vec::new());
+        static SOLVED: Mutex<Vec<(Key, CurveValues)>> = Mutex::new(Vec::new());
         let key = [
             core.saturation_flux.to_bits(),
             core.inductance.to_bits(),
@@ -196,7 +197,7 @@ impl TransformerStage {
         if let Some((_, table)) = solved.iter().find(|(found, _)| *found == key) {
             return table.clone();
         }
-        let table = Self::solve_predictor_table(core, sample_period, resistance);
+        let table = Self::solve_predictor_table(core, sample_period, resistance).values();
         solved.push((key, table.clone()));
         table
     }
@@ -267,17 +268,57 @@ impl Processor for TransformerStage {
         (primary - drop) as f32
     }
 
-    /// [`TransformerStage::process_sample`] over a block with the flux in a local, so nothing
-    /// goes through memory between samples; the same arithmetic.
+    /// [`TransformerStage::process_sample`] over a block; the same arithmetic.
     fn process_block(&mut self, block: &mut [f32]) {
+        self.process_block_then(block, |secondary| secondary);
+    }
+}
+
+impl TransformerStage {
+    /// [`TransformerStage::process_sample`] over a block with the flux in a local, so nothing goes
+    /// through memory between samples, handing each secondary voltage (volts, in `f64`) to `then`,
+    /// whose result is stored: a stage that follows runs in the same loop, without a round trip
+    /// through the block.
+    #[inline(always)]
+    pub fn process_block_then(&mut self, block: &mut [f32], then: impl FnMut(f64) -> f64) {
+        self.run_block(block, sanitize, then);
+    }
+
+    /// [`TransformerStage::process_block_then`] for a block already sanitised upstream (the preamp
+    /// channel guards its input, the downsampler its output): no guard per sample; instead the
+    /// flux is checked once at the end of the block, as the filters check their states. Returns
+    /// `false` if the block carried NaN or infinities after all: the stage has then reset itself
+    /// and the caller silences the block.
+    #[inline(always)]
+    pub fn process_sanitised_block_then(
+        &mut self,
+        block: &mut [f32],
+        then: impl FnMut(f64) -> f64,
+    ) -> bool {
+        self.run_block(block, |sample| sample, then);
+        if self.flux.is_finite() {
+            true
+        } else {
+            self.reset();
+            false
+        }
+    }
+
+    #[inline(always)]
+    fn run_block(
+        &mut self,
+        block: &mut [f32],
+        guard: impl Fn(f32) -> f32,
+        mut then: impl FnMut(f64) -> f64,
+    ) {
         let (sample_period, series_resistance) = (self.sample_period, self.series_resistance);
         let mut flux = self.flux;
         for sample in block.iter_mut() {
-            let primary = f64::from(sanitize(*sample));
+            let primary = f64::from(guard(*sample));
             let predictor = flux + sample_period * primary;
             let drop = series_resistance * self.current_of_predictor.value(predictor);
             flux = super::triode::flush_tiny(predictor - sample_period * drop);
-            *sample = (primary - drop) as f32;
+            *sample = then(primary - drop) as f32;
         }
         self.flux = flux;
     }
