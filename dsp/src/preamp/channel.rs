@@ -29,8 +29,10 @@ use crate::level::{db_to_gain, gain_to_db};
 use crate::oversample::{FilterFlavour, Oversampler, OversamplingFactor};
 use crate::ramp::LinearRamp;
 
-/// Base-rate samples per inner chunk: per-chunk parameters (model gain) update this often.
-pub const CHUNK: usize = 16;
+/// Base-rate samples per inner chunk: the model gain takes a new value this often and glides
+/// linearly across each chunk (1.3 ms at 48 kHz, so a gain sweep has no audible steps), and the
+/// per-chunk work (gain conversion, oversampler set-up, state checks) is spread over this many.
+pub const CHUNK: usize = 64;
 /// Cross-fade time for model switches and the phase flip, seconds.
 pub const SWITCH_FADE_SECONDS: f32 = 0.02;
 /// Time constant of the gain smoothing, seconds.
@@ -449,8 +451,10 @@ impl PreampChannel {
         // (`ModelStage::process_with_gain`), so a gain move has no steps at chunk boundaries.
         let chunk_start_gain_db = self.model_gain.value;
         let mut gain_db = chunk_start_gain_db;
-        for _ in 0..chunk.len() {
-            gain_db = self.model_gain.next();
+        if self.model_gain.is_moving() {
+            for _ in 0..chunk.len() {
+                gain_db = self.model_gain.next();
+            }
         }
         let start = self.model_gain_linear_at(chunk_start_gain_db);
         let end = self.model_gain_linear_at(gain_db);
