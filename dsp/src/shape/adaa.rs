@@ -273,9 +273,18 @@ impl TabulatedCurve {
         let position = ((input - self.input_min) * self.inverse_step)
             .max(0.0)
             .min(self.last_position);
+        self.antiderivative_at_position(position)
+    }
+
+    /// `F` at a grid `position` (`0 ≤ position < segment_count`, checked by the caller), with the
+    /// grid point it fell on.
+    #[inline(always)]
+    fn antiderivative_at_position(&self, position: f64) -> (f64, GridPoint) {
         let (index, c, t) = self.indexed_segment_at(position);
-        let antiderivative = c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * c[4])));
-        (antiderivative, GridPoint { index, fraction: t })
+        (
+            segment_antiderivative(c, t),
+            GridPoint { index, fraction: t },
+        )
     }
 
     /// The highest input [`Adaa::process_in_range`] accepts: half a grid step below
@@ -296,7 +305,7 @@ impl TabulatedCurve {
         let position = (input - self.input_min) * self.inverse_step;
         if position >= 0.0 && position < self.segment_count_as_float {
             let (c, t) = self.segment_at(position);
-            c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * c[4])))
+            segment_antiderivative(c, t)
         } else if position < 0.0 {
             self.low_edge.antiderivative(input)
         } else {
@@ -360,6 +369,12 @@ impl CurveValues {
     }
 }
 
+/// The segment's quartic antiderivative `c₀ + c₁t + c₂t² + c₃t³ + c₄t⁴` at fraction `t` (Horner).
+#[inline(always)]
+fn segment_antiderivative(c: &[f64; 5], t: f64) -> f64 {
+    c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * c[4])))
+}
+
 /// Where an input fell on a [`TabulatedCurve`]'s grid: segment index and fraction into it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GridPoint {
@@ -398,50 +413,11 @@ impl Adaa {
         self.previous_input
     }
 
-    /// [`Adaa::process`] for an `input` already inside the curve's range, also returning the grid
-    /// point `input` fell on (for a companion table on the same grid). An input outside the range
-    /// is treated as the nearest end for `F` (keep it inside to stay exact).
+    /// The ADAA quotient from the previous state to `input`, whose antiderivative the caller has
+    /// looked up, then the state moved on to `input`: `(F(x) − F(x₋₁)) / (x − x₋₁)`, or `f` at
+    /// the midpoint when the two inputs are too close for the quotient.
     #[inline(always)]
-    pub fn process_inside(&mut self, curve: &TabulatedCurve, input: f64) -> (f64, GridPoint) {
-        let (antiderivative, point) = curve.clamped_antiderivative(input);
-        let difference = input - self.previous_input;
-        let output = if difference.abs() > curve.ill_conditioned_width {
-            (antiderivative - self.previous_antiderivative) / difference
-        } else {
-            curve.value(0.5 * (input + self.previous_input))
-        };
-        self.previous_input = input;
-        self.previous_antiderivative = antiderivative;
-        (output, point)
-    }
-
-    /// [`Adaa::process_inside`] for an `input` the caller has already clamped into
-    /// `[curve.input_min(), curve.in_range_max()]` (which also removes NaN): the grid position
-    /// needs no second clamp, two instructions fewer per sample on the audio path.
-    #[inline(always)]
-    pub fn process_in_range(&mut self, curve: &TabulatedCurve, input: f64) -> (f64, GridPoint) {
-        debug_assert!(input >= curve.input_min && input <= curve.in_range_max());
-        let position = (input - curve.input_min) * curve.inverse_step;
-        let (index, c, t) = curve.indexed_segment_at(position);
-        let antiderivative = c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * c[4])));
-        let difference = input - self.previous_input;
-        let output = if difference.abs() > curve.ill_conditioned_width {
-            (antiderivative - self.previous_antiderivative) / difference
-        } else {
-            curve.value(0.5 * (input + self.previous_input))
-        };
-        self.previous_input = input;
-        self.previous_antiderivative = antiderivative;
-        (output, GridPoint { index, fraction: t })
-    }
-
-    /// One step of first-order ADAA of `curve` at `input` (which must be finite).
-    ///
-    /// Returns the mean of `f` over the segment from the previous input to `input`; for
-    /// (nearly) equal inputs, `f` at their midpoint.
-    #[inline(always)]
-    pub fn process(&mut self, curve: &TabulatedCurve, input: f64) -> f64 {
-        let antiderivative = curve.antiderivative(input);
+    fn advance(&mut self, curve: &TabulatedCurve, input: f64, antiderivative: f64) -> f64 {
         let difference = input - self.previous_input;
         let output = if difference.abs() > curve.ill_conditioned_width {
             (antiderivative - self.previous_antiderivative) / difference
@@ -451,6 +427,36 @@ impl Adaa {
         self.previous_input = input;
         self.previous_antiderivative = antiderivative;
         output
+    }
+
+    /// [`Adaa::process`] for an `input` already inside the curve's range, also returning the grid
+    /// point `input` fell on (for a companion table on the same grid). An input outside the range
+    /// is treated as the nearest end for `F` (keep it inside to stay exact).
+    #[inline(always)]
+    pub fn process_inside(&mut self, curve: &TabulatedCurve, input: f64) -> (f64, GridPoint) {
+        let (antiderivative, point) = curve.clamped_antiderivative(input);
+        (self.advance(curve, input, antiderivative), point)
+    }
+
+    /// [`Adaa::process_inside`] for an `input` the caller has already clamped into
+    /// `[curve.input_min(), curve.in_range_max()]` (which also removes NaN): the grid position
+    /// needs no second clamp, two instructions fewer per sample on the audio path.
+    #[inline(always)]
+    pub fn process_in_range(&mut self, curve: &TabulatedCurve, input: f64) -> (f64, GridPoint) {
+        debug_assert!(input >= curve.input_min && input <= curve.in_range_max());
+        let position = (input - curve.input_min) * curve.inverse_step;
+        let (antiderivative, point) = curve.antiderivative_at_position(position);
+        (self.advance(curve, input, antiderivative), point)
+    }
+
+    /// One step of first-order ADAA of `curve` at `input` (which must be finite).
+    ///
+    /// Returns the mean of `f` over the segment from the previous input to `input`; for
+    /// (nearly) equal inputs, `f` at their midpoint.
+    #[inline(always)]
+    pub fn process(&mut self, curve: &TabulatedCurve, input: f64) -> f64 {
+        let antiderivative = curve.antiderivative(input);
+        self.advance(curve, input, antiderivative)
     }
 }
 
