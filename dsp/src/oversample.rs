@@ -87,6 +87,15 @@ pub fn stage_transition_width(stage_number: usize) -> f64 {
     (high_rate_ratio / 2.0 - 2.0 * PASSBAND_EDGE) / high_rate_ratio
 }
 
+/// Which way a block goes through a stage.
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    /// Low rate to high rate.
+    Up,
+    /// High rate to low rate.
+    Down,
+}
+
 /// One 2× stage of a cascade. The IIR variants differ only in their coefficient counts
 /// (direct + delayed branch): 8 for the first stage, 4, 3 and 2 for the later, wider ones.
 #[derive(Debug, Clone)]
@@ -129,57 +138,50 @@ impl HalfBandStage {
         }
     }
 
-    /// Upsamples two channels' stages at once: minimum-phase stages share SIMD lanes.
-    fn upsample_pair(
+    /// Upsamples or downsamples two channels' stages at once: minimum-phase stages of the same
+    /// shape share SIMD lanes; anything else runs one channel after the other.
+    fn process_pair(
+        direction: Direction,
         left: &mut Self,
         right: &mut Self,
         inputs: (&[f32], &[f32]),
         outputs: (&mut [f32], &mut [f32]),
     ) {
-        match (left, right) {
-            (Self::IirEight(left), Self::IirEight(right)) => {
-                IirHalfBand::upsample_pair(left, right, inputs, outputs)
-            }
-            (Self::IirFour(left), Self::IirFour(right)) => {
-                IirHalfBand::upsample_pair(left, right, inputs, outputs)
-            }
-            (Self::IirThree(left), Self::IirThree(right)) => {
-                IirHalfBand::upsample_pair(left, right, inputs, outputs)
-            }
-            (Self::IirTwo(left), Self::IirTwo(right)) => {
-                IirHalfBand::upsample_pair(left, right, inputs, outputs)
-            }
-            (left, right) => {
-                left.upsample(inputs.0, outputs.0);
-                right.upsample(inputs.1, outputs.1);
+        fn paired<const DIRECT: usize, const DELAYED: usize>(
+            direction: Direction,
+            left: &mut IirHalfBand<DIRECT, DELAYED>,
+            right: &mut IirHalfBand<DIRECT, DELAYED>,
+            inputs: (&[f32], &[f32]),
+            outputs: (&mut [f32], &mut [f32]),
+        ) {
+            match direction {
+                Direction::Up => IirHalfBand::upsample_pair(left, right, inputs, outputs),
+                Direction::Down => IirHalfBand::downsample_pair(left, right, inputs, outputs),
             }
         }
-    }
-
-    /// Downsamples two channels' stages at once: minimum-phase stages share SIMD lanes.
-    fn downsample_pair(
-        left: &mut Self,
-        right: &mut Self,
-        inputs: (&[f32], &[f32]),
-        outputs: (&mut [f32], &mut [f32]),
-    ) {
         match (left, right) {
             (Self::IirEight(left), Self::IirEight(right)) => {
-                IirHalfBand::downsample_pair(left, right, inputs, outputs)
+                paired(direction, left, right, inputs, outputs)
             }
             (Self::IirFour(left), Self::IirFour(right)) => {
-                IirHalfBand::downsample_pair(left, right, inputs, outputs)
+                paired(direction, left, right, inputs, outputs)
             }
             (Self::IirThree(left), Self::IirThree(right)) => {
-                IirHalfBand::downsample_pair(left, right, inputs, outputs)
+                paired(direction, left, right, inputs, outputs)
             }
             (Self::IirTwo(left), Self::IirTwo(right)) => {
-                IirHalfBand::downsample_pair(left, right, inputs, outputs)
+                paired(direction, left, right, inputs, outputs)
             }
-            (left, right) => {
-                left.downsample(inputs.0, outputs.0);
-                right.downsample(inputs.1, outputs.1);
-            }
+            (left, right) => match direction {
+                Direction::Up => {
+                    left.upsample(inputs.0, outputs.0);
+                    right.upsample(inputs.1, outputs.1);
+                }
+                Direction::Down => {
+                    left.downsample(inputs.0, outputs.0);
+                    right.downsample(inputs.1, outputs.1);
+                }
+            },
         }
     }
 
@@ -438,7 +440,8 @@ impl Oversampler {
         for index in 0..left.stages.len() {
             let (left_stage, left_source, left_destination) = left.upsample_step(index, length);
             let (right_stage, right_source, right_destination) = right.upsample_step(index, length);
-            HalfBandStage::upsample_pair(
+            HalfBandStage::process_pair(
+                Direction::Up,
                 left_stage,
                 right_stage,
                 (left_source, right_source),
@@ -528,7 +531,8 @@ impl Oversampler {
             let (left_stage, left_source, left_destination) = left.downsample_step(index, length);
             let (right_stage, right_source, right_destination) =
                 right.downsample_step(index, length);
-            HalfBandStage::downsample_pair(
+            HalfBandStage::process_pair(
+                Direction::Down,
                 left_stage,
                 right_stage,
                 (left_source, right_source),
