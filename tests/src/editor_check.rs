@@ -487,15 +487,7 @@ fn drag_knob_up(
             .unwrap_or_else(|error| panic!("drag step {step}: {error:#}"));
     }
     session.screen.press_button(1, false).expect("release");
-    session
-        .run_until_event(&mut events, |event| {
-            matches!(event, ParamOutputEvent::GestureEnd { .. })
-        })
-        .unwrap_or_else(|error| panic!("releasing the button: {error:#}"));
-    session
-        .run_for(Duration::from_millis(100))
-        .expect("host runs");
-    events.extend(session.plugin.take_output_param_events());
+    collect_until_gesture_end(session, &mut events, "releasing the button");
     print!("drag of {DRAG_POINTS} px up in {DRAG_STEPS} steps: ");
     let values = gesture_values(&events, param.id);
     let rising = std::iter::once(initial_value)
@@ -523,6 +515,24 @@ fn drag_knob_up(
     sent_value
 }
 
+/// Runs the host until the plugin ends its gesture, then 100 ms more, collecting every parameter
+/// event it sends into `events`; `action` names what ended the gesture, for the panic message.
+fn collect_until_gesture_end(
+    session: &mut HostSession,
+    events: &mut Vec<ParamOutputEvent>,
+    action: &str,
+) {
+    session
+        .run_until_event(events, |event| {
+            matches!(event, ParamOutputEvent::GestureEnd { .. })
+        })
+        .unwrap_or_else(|error| panic!("{action}: {error:#}"));
+    session
+        .run_for(Duration::from_millis(100))
+        .expect("host runs");
+    events.extend(session.plugin.take_output_param_events());
+}
+
 /// Clicks the segment drawn with `text`, centred at `point`, and checks the gesture the host
 /// receives: one value, the choice whose text is `text`. Returns it.
 fn click_segment(
@@ -542,15 +552,7 @@ fn click_segment(
         .expect("host runs");
     session.screen.press_button(1, false).expect("release");
     let mut events = Vec::new();
-    session
-        .run_until_event(&mut events, |event| {
-            matches!(event, ParamOutputEvent::GestureEnd { .. })
-        })
-        .unwrap_or_else(|error| panic!("clicking \"{text}\": {error:#}"));
-    session
-        .run_for(Duration::from_millis(100))
-        .expect("host runs");
-    events.extend(session.plugin.take_output_param_events());
+    collect_until_gesture_end(session, &mut events, &format!("clicking \"{text}\""));
     print!("click on \"{text}\": ");
     let values = gesture_values(&events, param.id);
     assert_eq!(values.len(), 1, "a click sends one value: {values:?}");
